@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# flamesamp build.  `make` builds build/flamesamp; `make test` runs every test,
+# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
+# `make bench` prints speed and memory figures.  V=1 shows the commands.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+DESTDIR ?=
+
+CC      ?= cc
+SAN     ?= 0
+BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
+WERROR  ?= $(if $(CI),1,0)
+
+PKGS    := zlib json-c libprotobuf-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	-Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread \
+	-I. -I$(BUILD)/gen $(PKG_CFLAGS)
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+ifeq ($(SAN),1)
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -O1
+override LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS  += $(PKG_LIBS) -pthread -lm
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Library modules: every .c file in these directories goes into libflamesamp.a.
+LIB_DIRS := common render collapse
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_ASMS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.S))
+PROTOS   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.proto))
+PROTO_SRCS := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PROTO_HDRS := $(PROTO_SRCS:.c=.h)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) \
+	$(patsubst %.S,$(BUILD)/%.o,$(LIB_ASMS)) \
+	$(PROTO_SRCS:.c=.o)
+LIB      := $(BUILD)/libflamesamp.a
+
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
+BIN      := $(BUILD)/flamesamp
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+.DELETE_ON_ERROR:
+# Generated protobuf sources are kept (make would delete them as intermediates).
+.SECONDARY: $(PROTO_SRCS) $(PROTO_HDRS)
+.SUFFIXES:
+.PHONY: all deps test test-suite tests bench install uninstall format lint clean
+
+all: $(BIN)
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: %.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)/gen
+	$(Q)protoc-c --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -w -MMD -MP -c -o $@ $<
+
+# Every object may include a generated protobuf header.
+$(BUILD)/%.o: %.c $(PROTO_HDRS)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.S
+	$(call msg,AS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Files pulled in with .incbin are not seen by -MMD.
+$(BUILD)/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB) $(PROTO_HDRS)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(CMOCKA_LIBS)
+
+tests: $(BIN) $(TEST_BINS)
+
+# The whole suite, then again under ASan+UBSan in build-san/.
+test:
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(Q)tests/run-tests.sh --build build --san-build build-san
+
+bench: $(BIN)
+	$(Q)bench/run-bench.sh $(BUILD)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/flamesamp
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flamesamp
+
+FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] \
+	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch])
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+lint:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--std=c11 -I. $(filter %.c,$(FORMAT_SRCS))
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d)

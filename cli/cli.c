@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+
+const char *cli_program = "flamesamp";
+int cli_verbose;
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli_program);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void log_to_stderr(enum fs_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = {
+		[FS_LOG_WARN] = "warning: ",
+		[FS_LOG_INFO] = "",
+		[FS_LOG_DEBUG] = "debug: ",
+	};
+
+	if ((int)level > cli_verbose)
+		return;
+	fprintf(stderr, "%s: %s", cli_program, prefix[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_install_log_handler(void)
+{
+	fs_log_set_handler(log_to_stderr);
+}
+
+int cli_parse_double(const char *option, const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v)) {
+		cli_error("invalid value for %s: '%s' (expected a number)", option, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_int(const char *option, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max) {
+		cli_error("invalid value for %s: '%s' (expected an integer from %ld to %ld)",
+			  option, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

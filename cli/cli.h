@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef FLAMESAMP_CLI_CLI_H
+#define FLAMESAMP_CLI_CLI_H
+
+/*
+ * Shared pieces of the command line front end.  cli/ is the only place that
+ * prints to the terminal or decides exit codes.
+ *
+ * Exit codes (documented in README.md):
+ *   0  success
+ *   1  the work failed: a write error (full disk), input that could not be
+ *      processed, a runtime failure
+ *   2  usage: unknown command or option, bad option value, a missing or
+ *      unreadable input file, an unknown input format
+ */
+
+#include <stdio.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_RUNTIME = 1,
+	EXIT_USAGE = 2,
+};
+
+extern const char *cli_program; /* "flamesamp" */
+extern int cli_verbose;         /* -v count: 0 shows warnings, 1 info, 2 debug */
+
+/* "flamesamp: <message>\n" on stderr. */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+
+/* Route library fs_log() messages to stderr, filtered by cli_verbose. */
+void cli_install_log_handler(void);
+
+/*
+ * Parse a number option value; on a bad value print one error line naming
+ * @option and return -1.
+ */
+int cli_parse_double(const char *option, const char *arg, double *out);
+int cli_parse_int(const char *option, const char *arg, long min, long max, long *out);
+
+/* Subcommands: each returns the process exit code. */
+int cmd_render(int argc, char **argv);
+
+#endif

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for common/: strbuf, strtab, line_reader, output_file, number. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/line_reader.h"
+#include "common/number.h"
+#include "common/output_file.h"
+#include "common/strbuf.h"
+#include "common/strtab.h"
+
+static void test_strbuf(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+	size_t len;
+	int i;
+
+	strbuf_addstr(&sb, "abc");
+	strbuf_addch(&sb, 'd');
+	strbuf_addf(&sb, "-%d-", 42);
+	assert_string_equal(sb.buf, "abcd-42-");
+	for (i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%s", "0123456789");
+	assert_int_equal(sb.len, 8 + 10000);
+	assert_int_equal(sb.buf[sb.len], '\0');
+	strbuf_setlen(&sb, 2);
+	assert_string_equal(sb.buf, "ab");
+	strbuf_add(&sb, "\0x", 2);
+	assert_int_equal(sb.len, 4);
+	assert_memory_equal(sb.buf, "ab\0x", 4);
+	s = strbuf_detach(&sb, &len);
+	assert_int_equal(len, 4);
+	assert_null(sb.buf);
+	free(s);
+	strbuf_release(&sb);
+}
+
+static void test_strtab(void **state)
+{
+	struct strtab *t = strtab__new();
+	char name[32];
+	size_t len;
+	uint32_t i;
+
+	assert_int_equal(strtab__intern(t, "main", 4), 0);
+	assert_int_equal(strtab__intern(t, "ma\0in", 5), 1);
+	assert_int_equal(strtab__intern(t, "main", 4), 0);
+	assert_int_equal(strtab__find(t, "nope", 4), -1);
+	/* enough strings to force several rehashes and arena blocks */
+	for (i = 0; i < 100000; i++) {
+		int n = snprintf(name, sizeof(name), "frame_%u", i);
+
+		assert_int_equal(strtab__intern(t, name, n), i + 2);
+	}
+	for (i = 0; i < 100000; i += 997) {
+		int n = snprintf(name, sizeof(name), "frame_%u", i);
+
+		assert_int_equal(strtab__find(t, name, n), i + 2);
+		assert_string_equal(strtab__str(t, i + 2, &len), name);
+		assert_int_equal(len, n);
+	}
+	assert_memory_equal(strtab__str(t, 1, &len), "ma\0in", 5);
+	assert_int_equal(strtab__count(t), 100002);
+	strtab__free(t);
+	strtab__free(NULL);
+}
+
+static char *write_temp(const char *data, size_t len)
+{
+	char *path = strdup("/tmp/fs-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void test_line_reader(void **state)
+{
+	static const char text[] = "one\ntwo\r\n\nlast";
+	char *path = write_temp(text, sizeof(text) - 1);
+	struct line_reader *r = line_reader__open(path);
+	char *line;
+	size_t len;
+
+	assert_non_null(r);
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_string_equal(line, "one");
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_string_equal(line, "two\r");
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_string_equal(line, "last");
+	assert_int_equal(line_reader__lineno(r), 4);
+	assert_int_equal(line_reader__next(r, &line, &len), 0);
+	line_reader__free(r);
+	unlink(path);
+	free(path);
+
+	assert_null(line_reader__open("/nonexistent/file"));
+	assert_int_equal(errno, ENOENT);
+}
+
+static void test_line_reader_long_lines(void **state)
+{
+	/* lines longer than the 1 MiB block must come back whole */
+	size_t big = 3u << 20, i;
+	char *data = malloc(big * 2 + 2);
+	struct line_reader *r;
+	char *path, *line;
+	size_t len;
+
+	for (i = 0; i < big; i++)
+		data[i] = 'a' + i % 26;
+	data[big] = '\n';
+	memset(data + big + 1, 'z', big);
+	data[2 * big + 1] = '\n';
+	path = write_temp(data, 2 * big + 2);
+	r = line_reader__open(path);
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_int_equal(len, big);
+	assert_memory_equal(line, data, big);
+	assert_int_equal(line_reader__next(r, &line, &len), 1);
+	assert_int_equal(len, big);
+	assert_int_equal(line[big - 1], 'z');
+	assert_int_equal(line_reader__next(r, &line, &len), 0);
+	line_reader__free(r);
+	unlink(path);
+	free(path);
+	free(data);
+}
+
+static void test_read_file(void **state)
+{
+	char *path = write_temp("abc\0def", 7);
+	char *data;
+	size_t len;
+
+	assert_int_equal(fs_read_file(path, &data, &len), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(data, "abc\0def", 8); /* NUL-terminated too */
+	free(data);
+	unlink(path);
+	free(path);
+	assert_int_equal(fs_read_file("/nonexistent/file", &data, &len), -ENOENT);
+}
+
+static void test_output_file(void **state)
+{
+	char dir[] = "/tmp/fs-out-XXXXXX";
+	char path[64], buf[16];
+	struct output_file *of;
+	struct stat st;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.svg", dir);
+
+	/* abort leaves nothing behind */
+	of = output_file__open(path);
+	assert_non_null(of);
+	fputs("partial", output_file__stream(of));
+	output_file__abort(of);
+	assert_int_equal(stat(path, &st), -1);
+
+	/* commit moves the complete file into place with a normal mode */
+	of = output_file__open(path);
+	fputs("complete", output_file__stream(of));
+	assert_int_equal(output_file__commit(of), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "complete");
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_mode & S_IRGRP || umask(022) & S_IRGRP);
+
+	/* a missing directory fails at open */
+	assert_null(output_file__open("/nonexistent-dir/out.svg"));
+	assert_int_equal(errno, ENOENT);
+
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0); /* no temporary file left over */
+	output_file__abort(NULL);
+}
+
+static void test_output_file_full_disk(void **state)
+{
+	struct output_file *of;
+	int saved = dup(STDOUT_FILENO);
+	int full = open("/dev/full", O_WRONLY);
+	char chunk[4096];
+	int i;
+
+	if (full < 0)
+		skip();
+	/* stdout on /dev/full: the write error must surface at commit */
+	fflush(stdout);
+	dup2(full, STDOUT_FILENO);
+	of = output_file__open("-");
+	memset(chunk, 'x', sizeof(chunk));
+	for (i = 0; i < 100; i++)
+		fwrite(chunk, 1, sizeof(chunk), output_file__stream(of));
+	assert_int_equal(output_file__commit(of), -ENOSPC);
+	clearerr(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(full);
+}
+
+static void test_format_count(void **state)
+{
+	char buf[FS_COUNT_BUFSIZE];
+
+	fs_format_count(1234, buf, sizeof(buf));
+	assert_string_equal(buf, "1234");
+	fs_format_count(0.5, buf, sizeof(buf));
+	assert_string_equal(buf, "0.5");
+	fs_format_count(0.1 + 0.2, buf, sizeof(buf));
+	assert_string_equal(buf, "0.3"); /* 15 significant digits, as perl prints */
+	fs_format_count(1e20, buf, sizeof(buf));
+	assert_string_equal(buf, "1e+20");
+	fs_format_count_grouped(1234567, buf, sizeof(buf));
+	assert_string_equal(buf, "1,234,567");
+	fs_format_count_grouped(123, buf, sizeof(buf));
+	assert_string_equal(buf, "123");
+	fs_format_count_grouped(-1234.5, buf, sizeof(buf));
+	assert_string_equal(buf, "-1,234.5");
+	fs_format_count_grouped(1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1,000");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_strtab),
+		cmocka_unit_test(test_line_reader),
+		cmocka_unit_test(test_line_reader_long_lines),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_output_file),
+		cmocka_unit_test(test_output_file_full_disk),
+		cmocka_unit_test(test_format_count),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
