@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"render", cmd_render, "draw folded stacks as an interactive SVG flame graph"},
+	{"collapse", cmd_collapse, "convert perf script, V8, pprof or bpftrace output to folded stacks"},
 };
 
 static void usage(FILE *out)
