@@ -41,5 +41,6 @@ int cli_parse_int(const char *option, const char *arg, long min, long max, long 
 /* Subcommands: each returns the process exit code. */
 int cmd_render(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif
