@@ -6,8 +6,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
+#include "common/output_file.h"
 
 const char *cli_program = "flamesamp";
 int cli_verbose;
@@ -73,4 +75,29 @@ int cli_parse_int(const char *option, const char *arg, long min, long max, long 
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx)
+{
+	const char *name = path && strcmp(path, "-") ? path : "standard output";
+	struct output_file *of = output_file__open(path);
+	int err;
+
+	if (!of) {
+		err = -errno;
+		goto fail;
+	}
+	err = write(output_file__stream(of), ctx);
+	if (err) {
+		output_file__abort(of);
+		goto fail;
+	}
+	err = output_file__commit(of);
+	if (err)
+		goto fail;
+	return EXIT_OK;
+fail:
+	cli_error("cannot write %s%s'%s': %s", what ? what : "", what ? " " : "", name,
+		  strerror(-err));
+	return EXIT_FAILURE_RUNTIME;
 }

@@ -38,6 +38,16 @@ void cli_install_log_handler(void);
 int cli_parse_double(const char *option, const char *arg, double *out);
 int cli_parse_int(const char *option, const char *arg, long min, long max, long *out);
 
+/*
+ * Write an output atomically through common/output_file.h: @write fills the
+ * stream, then the file is renamed into place.  @path "-" or NULL is standard
+ * output; @what names the output in errors ("palette map").  On failure one
+ * line names the output and the reason, nothing is left behind, and
+ * EXIT_FAILURE_RUNTIME is returned; EXIT_OK otherwise.
+ */
+typedef int (*cli_write_fn)(FILE *out, const void *ctx);
+int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx);
+
 /* Subcommands: each returns the process exit code. */
 int cmd_render(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);

@@ -20,7 +20,6 @@
 #include "collapse/collapse.h"
 #include "common/line_reader.h"
 #include "common/log.h"
-#include "common/output_file.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -291,28 +290,9 @@ static const char *input_name(const char *path)
 	return strcmp(path, "-") ? path : "standard input";
 }
 
-static int write_output(const char *path, const struct stack_counts *sc)
+static int write_stacks(FILE *out, const void *sc)
 {
-	struct output_file *of = output_file__open(path);
-	const char *name = path && strcmp(path, "-") ? path : "standard output";
-	int err;
-
-	if (!of) {
-		cli_error("cannot write %s: %s", name, strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	err = stack_counts__write(sc, output_file__stream(of));
-	if (err) {
-		output_file__abort(of);
-		cli_error("cannot write %s: %s", name, strerror(-err));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	err = output_file__commit(of);
-	if (err) {
-		cli_error("cannot write %s: %s", name, strerror(-err));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	return EXIT_OK;
+	return stack_counts__write(sc, out);
 }
 
 /* Parse the command line into @opts; returns -1 after a usage error, 1 for --help. */
@@ -468,7 +448,7 @@ int cmd_collapse(int argc, char **argv)
 	strbuf_release(&perf);
 	if (ret)
 		goto out;
-	ret = write_output(output, sc);
+	ret = cli_write_output(output, NULL, write_stacks, sc);
 out:
 	input_close(&in);
 	input_close(&perf_in);

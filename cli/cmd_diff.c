@@ -14,7 +14,6 @@
 #include "cli/cli.h"
 #include "collapse/diff_folded.h"
 #include "common/line_reader.h"
-#include "common/output_file.h"
 
 static const char usage_text[] =
 	"usage: flamesamp diff [OPTIONS] BEFORE AFTER\n"
@@ -115,28 +114,9 @@ static int add_file(struct diff_folded *df, enum diff_side side, const char *pat
 	return EXIT_OK;
 }
 
-static int write_output(const char *path, const struct diff_folded *df)
+static int write_diff(FILE *out, const void *df)
 {
-	const char *name = path && strcmp(path, "-") ? path : "standard output";
-	struct output_file *of = output_file__open(path);
-	int err;
-
-	if (!of) {
-		cli_error("cannot write %s: %s", name, strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	err = diff_folded__write(df, output_file__stream(of));
-	if (err) {
-		output_file__abort(of);
-		cli_error("cannot write %s: %s", name, strerror(-err));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	err = output_file__commit(of);
-	if (err) {
-		cli_error("cannot write %s: %s", name, strerror(-err));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	return EXIT_OK;
+	return diff_folded__write(df, out);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -157,7 +137,7 @@ int cmd_diff(int argc, char **argv)
 	if (!ret)
 		ret = add_file(df, DIFF_AFTER, argv[optind + 1]);
 	if (!ret)
-		ret = write_output(output, df);
+		ret = cli_write_output(output, NULL, write_diff, df);
 	diff_folded__free(df);
 	return ret;
 }

@@ -380,26 +380,9 @@ static int load_palette(struct palette_map *map, const char *path)
 	return 0;
 }
 
-static int save_palette(const struct palette_map *map, const char *path)
+static int write_palette(FILE *out, const void *map)
 {
-	struct output_file *of = output_file__open(path);
-	int err;
-
-	if (!of) {
-		cli_error("cannot write palette map '%s': %s", path, strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	err = palette_map__write(map, output_file__stream(of));
-	if (err) {
-		output_file__abort(of);
-	} else {
-		err = output_file__commit(of);
-	}
-	if (err) {
-		cli_error("cannot write palette map '%s': %s", path, strerror(-err));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	return 0;
+	return palette_map__write(map, out);
 }
 
 int cmd_render(int argc, char **argv)
@@ -454,7 +437,7 @@ int cmd_render(int argc, char **argv)
 	if (stats.empty)
 		fs_warn("no valid input: the flame graph has no samples");
 	if (map)
-		ret = save_palette(map, a.palfile);
+		ret = cli_write_output(a.palfile, "palette map", write_palette, map);
 out:
 	output_file__abort(of);
 	palette_map__free(map);

@@ -128,7 +128,7 @@ if [ $? -eq 1 ] && [ "$(cat "$TESTDIR/keep.folded")" = "keep me" ] &&
 else
 	fail "-o is left alone when the input is rejected"
 fi
-expect_fail "-o into a missing directory" 1 "cannot write $TESTDIR/no/dir.folded" \
+expect_fail "-o into a missing directory" 1 "cannot write '$TESTDIR/no/dir.folded'" \
 	fs collapse perf -o "$TESTDIR/no/dir.folded" "$TESTDIR/a.txt"
 
 # CRLF input collapses as its LF twin (the Perl script would print nothing)
