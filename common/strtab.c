@@ -11,7 +11,7 @@
 
 struct entry {
 	const char *str;
-	uint32_t len;
+	size_t len;
 	uint32_t hash32;
 };
 
