@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -75,6 +76,21 @@ int cli_parse_int(const char *option, const char *arg, long min, long max, long 
 	}
 	*out = v;
 	return 0;
+}
+
+const char *cli_bad_option(const struct option *longopts, char **argv)
+{
+	static char short_opt[3] = "-";
+	const struct option *o;
+
+	if (!optopt)
+		return argv[optind - 1];
+	/* a valid option's val: "--name=VALUE", and optind has moved past it */
+	for (o = longopts; o->name; o++)
+		if (!o->flag && o->val == optopt)
+			return argv[optind - 1];
+	short_opt[1] = (char)optopt;
+	return short_opt;
 }
 
 int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx)

@@ -23,7 +23,7 @@ enum {
 };
 
 extern const char *cli_program; /* "flamesamp" */
-extern int cli_verbose;         /* -v count: 0 shows warnings, 1 info, 2 debug */
+extern int cli_verbose;		/* -v count: 0 shows warnings, 1 info, 2 debug */
 
 /* "flamesamp: <message>\n" on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
@@ -37,6 +37,17 @@ void cli_install_log_handler(void);
  */
 int cli_parse_double(const char *option, const char *arg, double *out);
 int cli_parse_int(const char *option, const char *arg, long min, long max, long *out);
+
+/*
+ * After getopt_long() returned '?': the option as the user typed it, for the
+ * error line.  GNU getopt sets optopt to 0 for an unknown long option, to the
+ * option character for an unknown short one, and to the long option's val for
+ * "--name=VALUE" given to an option that takes no value; only the last two
+ * leave a character in optopt, and only the last can name a valid option.
+ * Returns argv[optind - 1] or a static "-c".
+ */
+struct option;
+const char *cli_bad_option(const struct option *longopts, char **argv);
 
 /*
  * Write an output atomically through common/output_file.h: @write fills the

@@ -344,14 +344,8 @@ static int parse_args(int argc, char **argv, struct collapse_options *opts,
 			cli_error("collapse: option '%s' needs a value", argv[optind - 1]);
 			return -1;
 		default:
-			if (optopt)
-				cli_error("collapse: unknown option '-%c' (see 'flamesamp collapse "
-					  "--help')",
-					  optopt);
-			else
-				cli_error("collapse: unknown option '%s' (see 'flamesamp collapse "
-					  "--help')",
-					  argv[optind - 1]);
+			cli_error("collapse: unknown option '%s' (see 'flamesamp collapse --help')",
+				  cli_bad_option(long_options, argv));
 			return -1;
 		}
 	}

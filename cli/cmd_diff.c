@@ -70,13 +70,8 @@ static int parse_args(int argc, char **argv, struct diff_folded_options *opts, c
 			cli_error("diff: option '%s' needs a value", argv[optind - 1]);
 			return -1;
 		default:
-			if (optopt)
-				cli_error(
-					"diff: unknown option '-%c' (see 'flamesamp diff --help')",
-					optopt);
-			else
-				cli_error("diff: unknown option '%s' (see 'flamesamp diff --help')",
-					  argv[optind - 1]);
+			cli_error("diff: unknown option '%s' (see 'flamesamp diff --help')",
+				  cli_bad_option(long_options, argv));
 			return -1;
 		}
 	}

@@ -318,8 +318,7 @@ static int parse_args(int argc, char **argv, struct render_args *a)
 		}
 		if (c == '?') {
 			cli_error("unknown option '%s' (see 'flamesamp render --help')",
-				  optopt && optopt < 256 ? (char[]){'-', (char)optopt, 0}
-							 : argv[optind - 1]);
+				  cli_bad_option(long_options, argv));
 			return EXIT_USAGE;
 		}
 		if (c == ':') {

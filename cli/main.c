@@ -20,7 +20,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"render", cmd_render, "draw folded stacks as an interactive SVG flame graph"},
-	{"collapse", cmd_collapse, "convert perf script, V8, pprof or bpftrace output to folded stacks"},
+	{"collapse", cmd_collapse,
+	 "convert perf script, V8, pprof or bpftrace output to folded stacks"},
 	{"diff", cmd_diff, "compare two folded profiles (difffolded format)"},
 };
 

@@ -24,9 +24,9 @@
 
 enum collapse_format {
 	COLLAPSE_AUTO,
-	COLLAPSE_PERF,     /* `perf script` text */
-	COLLAPSE_V8,       /* Chrome / Node.js .cpuprofile JSON */
-	COLLAPSE_PPROF,    /* pprof protobuf, gzipped or not */
+	COLLAPSE_PERF,	   /* `perf script` text */
+	COLLAPSE_V8,	   /* Chrome / Node.js .cpuprofile JSON */
+	COLLAPSE_PPROF,	   /* pprof protobuf, gzipped or not */
 	COLLAPSE_BPFTRACE, /* bpftrace map output: @[kstack, ustack, comm] = count */
 	COLLAPSE_FOLDED,   /* folded stacks: normalise and merge */
 };
@@ -39,19 +39,19 @@ enum collapse_format collapse_format__detect(const char *data, size_t len);
 
 struct collapse_options {
 	/* perf: the options of stackcollapse-perf.pl */
-	bool include_pid;     /* --pid: "comm-PID" as the first frame */
-	bool include_tid;     /* --tid: "comm-PID/TID" */
-	bool annotate_kernel; /* --kernel: "_[k]" on kernel frames */
-	bool annotate_jit;    /* --jit: "_[j]" on JIT frames */
-	bool include_addrs;   /* --addrs: raw addresses for unknown symbols */
+	bool include_pid;	  /* --pid: "comm-PID" as the first frame */
+	bool include_tid;	  /* --tid: "comm-PID/TID" */
+	bool annotate_kernel;	  /* --kernel: "_[k]" on kernel frames */
+	bool annotate_jit;	  /* --jit: "_[j]" on JIT frames */
+	bool include_addrs;	  /* --addrs: raw addresses for unknown symbols */
 	const char *event_filter; /* --event-filter: only this event; NULL = the first seen */
 	/* pprof */
-	const char *sample_type; /* --sample-type: name (e.g. "cpu"); NULL = the first type */
+	const char *sample_type;  /* --sample-type: name (e.g. "cpu"); NULL = the first type */
 	size_t max_inflated_size; /* cap on gunzipped input (bytes); 0 = 1 GiB */
 };
 
 struct collapse_stats {
-	uint64_t samples;       /* stacks read */
+	uint64_t samples;	/* stacks read */
 	uint64_t skipped_lines; /* lines ignored as the peer tool ignores them */
 };
 

@@ -118,7 +118,8 @@ static void add_stack(struct diff_folded *df, enum diff_side side, const char *s
 
 	if (df->opts.strip_hex) {
 		strip_hex(stack, len, &df->scratch);
-		stack = df->scratch.buf;
+		/* an empty stack (" 5") leaves an untouched scratch buffer NULL */
+		stack = df->scratch.buf ? df->scratch.buf : "";
 		len = df->scratch.len;
 	}
 	id = strtab__intern(df->stacks, stack, len);

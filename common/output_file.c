@@ -14,7 +14,7 @@
 
 struct output_file {
 	FILE *stream;
-	char *path;     /* destination, NULL for stdout */
+	char *path;	/* destination, NULL for stdout */
 	char *tmp_path; /* temporary file beside it */
 };
 

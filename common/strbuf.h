@@ -20,7 +20,10 @@ struct strbuf {
 	size_t alloc;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Make room for @extra more bytes (plus the terminating NUL). */
 void strbuf_grow(struct strbuf *sb, size_t extra);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ struct folded_profile {
 
 	size_t lines, ignored;
 	double total;
+	double before_total; /* of differential lines, to keep their deltas finite */
 	bool differential;
 };
 
@@ -77,6 +79,12 @@ struct folded_profile *folded_profile__new(unsigned flags)
 	p->name_slots = xcalloc(p->name_mask + 1, sizeof(*p->name_slots));
 	p->mask = 4095;
 	p->slots = xcalloc(p->mask + 1, sizeof(*p->slots));
+	/*
+	 * Never NULL, even while every stack is empty (" 5" or ";; 5"): stacks
+	 * point into it, and NULL + 0 is undefined behaviour.
+	 */
+	p->arena_cap = 64;
+	p->arena = xmalloc(p->arena_cap * sizeof(*p->arena));
 	return p;
 }
 
@@ -427,6 +435,16 @@ bool folded_profile__add_line(struct folded_profile *p, const char *line, size_t
 		has_delta = true;
 		sep = sep2;
 	}
+	/*
+	 * A count beyond the range of a double (Perl reads it as Inf), or one
+	 * that takes a total there, would make widths and colours Inf - Inf =
+	 * NaN.  Bounded totals also bound every sum of AFTER - BEFORE.
+	 */
+	if (!isfinite(p->total + count) || !isfinite(p->before_total + before)) {
+		p->ignored++;
+		return false;
+	}
+	p->before_total += before;
 	/* Perl's split drops trailing empty fields */
 	while (stack_len && line[stack_len - 1] == ';')
 		stack_len--;

@@ -17,7 +17,9 @@
  * stack itself ends in such a count is differential ("stack BEFORE AFTER"):
  * its width is AFTER and its colour shows AFTER - BEFORE.  Trailing ';' are
  * dropped (Perl's split), one trailing '\r' is ignored (CRLF files), and lines
- * without a valid count - blank ones included - are skipped and counted.
+ * without a valid count - blank ones included - are skipped and counted.  A
+ * count is not valid when it, or the total it adds to, exceeds the range of a
+ * double (about 1.8e308), so weights and deltas stay finite.
  *
  * Ownership: the profile owns everything it stores; strings and arrays it
  * returns stay valid until the next add or folded_profile__free().

@@ -3,6 +3,7 @@
 #include "render/palette.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,7 +373,8 @@ struct fs_rgb fs_color_diff(double delta, double maxdelta, bool negate)
 
 	if (negate)
 		delta = -delta;
-	if (maxdelta <= 0)
+	/* NaN or infinite inputs have no colour scale (and would not convert to int) */
+	if (!(maxdelta > 0) || !isfinite(maxdelta) || isnan(delta))
 		return c;
 	if (delta > maxdelta)
 		delta = maxdelta;

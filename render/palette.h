@@ -73,7 +73,8 @@ double fs_color_rng_next(struct fs_color_rng *rng);
 /*
  * Differential colour: white for no change, red for growth, blue for
  * shrinkage, saturated in proportion to |delta| / maxdelta (flamegraph.pl's
- * color_scale).  @negate swaps red and blue.
+ * color_scale).  @negate swaps red and blue.  A NaN @delta, or a @maxdelta that
+ * is not a positive finite number, gives white.
  */
 struct fs_rgb fs_color_diff(double delta, double maxdelta, bool negate);
 

@@ -433,7 +433,6 @@ static void test_bad_indices(void **state)
 	fixture_init(&f, false);
 	f.types[1].type = 12345;
 	check_profile_error(&f.p, NULL);
-
 }
 
 static void test_amplification_is_refused(void **state)

@@ -111,6 +111,15 @@ static void test_blank_before_count_and_empty_stack(void **state)
 	check(false, false, "a;b   3\n 5\n", "a;b 1\n", " 5 0\na;b 3 1\n");
 }
 
+/*
+ * Regression (fuzzing): with -s, an empty stack as the first line left the
+ * scratch buffer untouched (NULL) and memcpy(NULL, 0) was reached in strtab.
+ */
+static void test_strip_hex_empty_stack(void **state)
+{
+	check(false, true, " 5\n", " 7\n0x1f;a 2\n", " 5 7\n0x...;a 0 2\n");
+}
+
 static void test_overflow(void **state)
 {
 	struct diff_folded *df = diff_folded__new(NULL);
@@ -149,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_line_endings_and_bad_lines),
 		cmocka_unit_test(test_blank_before_count_and_empty_stack),
+		cmocka_unit_test(test_strip_hex_empty_stack),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_write_error),
 	};

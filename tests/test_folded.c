@@ -325,6 +325,73 @@ static void test_hostile_bytes(void **state)
 	folded_profile__free(p);
 }
 
+/*
+ * Regression (fuzzing): a 400-digit count is Inf as a double, and a
+ * differential line "a;b 1 <Inf>" made the frame's delta Inf, the colour
+ * scale Inf / Inf = NaN, and fs_color_diff() converted NaN to int (UB).
+ * Counts and totals beyond the range of a double are invalid lines now.
+ */
+static void test_counts_beyond_double(void **state)
+{
+	struct folded_profile *p = folded_profile__new(0);
+	char huge[400 + 1], e308[309 + 1], line[512];
+	struct folded_stats st;
+	struct folded_stack s;
+
+	memset(huge, '9', 400);
+	huge[400] = '\0';
+	e308[0] = '1'; /* 10^308: finite, but two of them are not */
+	memset(e308 + 1, '0', 308);
+	e308[309] = '\0';
+
+	assert_true(add(p, "a;b 1"));
+	snprintf(line, sizeof(line), "a;b 1 %s", huge); /* AFTER is Inf */
+	assert_false(add(p, line));
+	snprintf(line, sizeof(line), "a;b %s 1", huge); /* BEFORE is Inf */
+	assert_false(add(p, line));
+	snprintf(line, sizeof(line), "c %s", huge);
+	assert_false(add(p, line));
+	snprintf(line, sizeof(line), "d %s", e308);
+	assert_true(add(p, line));
+	snprintf(line, sizeof(line), "e %s", e308); /* the total would be Inf */
+	assert_false(add(p, line));
+	snprintf(line, sizeof(line), "f %s 0", e308);
+	assert_true(add(p, line));
+	snprintf(line, sizeof(line), "f %s 0", e308); /* BEFOREs would sum to Inf */
+	assert_false(add(p, line));
+
+	folded_profile__stats(p, &st);
+	assert_int_equal(st.ignored_lines, 5);
+	assert_true(st.total == 1e308); /* the 1 of "a;b" is lost to rounding */
+	assert_true(find_stack(p, "a|b", &s) >= 0);
+	assert_true(s.weight == 1 && !s.has_delta);
+	assert_true(find_stack(p, "f", &s) >= 0);
+	assert_true(s.weight == 0 && s.has_delta && s.delta == -1e308);
+	assert_int_equal(find_stack(p, "c", &s), -1);
+	assert_int_equal(find_stack(p, "e", &s), -1);
+	folded_profile__free(p);
+}
+
+/*
+ * Regression (fuzzing): while every stack was empty the frame arena was
+ * still NULL, and folded_profile__stack() computed NULL + 0 (undefined
+ * behaviour, reported by clang's UBSan in flamegraph__write()).
+ */
+static void test_only_empty_stacks(void **state)
+{
+	struct folded_profile *p = folded_profile__new(0);
+	struct folded_stack s;
+
+	assert_true(add(p, " 5"));
+	assert_true(add(p, ";; 3")); /* the same empty stack: Perl's split drops the ';' */
+	assert_int_equal(folded_profile__stack_count(p), 1);
+	folded_profile__stack(p, 0, &s);
+	assert_non_null(s.frames);
+	assert_int_equal(s.nframes, 0);
+	assert_true(s.weight == 8);
+	folded_profile__free(p);
+}
+
 static void test_add_text_and_files(void **state)
 {
 	char path[] = "/tmp/test_folded_XXXXXX";
@@ -366,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_programmatic),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_add_text_and_files),
+		cmocka_unit_test(test_counts_beyond_double),
+		cmocka_unit_test(test_only_empty_stacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

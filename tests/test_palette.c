@@ -197,6 +197,15 @@ static void test_diff_colors(void **state)
 	assert_rgb(fs_color_diff(-5, 10, true), 255, 105, 105);
 	/* out of range deltas saturate instead of wrapping */
 	assert_rgb(fs_color_diff(50, 10, false), 255, 0, 0);
+	/*
+	 * Regression (fuzzing): an Inf delta and scale gave Inf / Inf = NaN,
+	 * converted to int (UB).  No scale, no colour: white.
+	 */
+	assert_rgb(fs_color_diff(INFINITY, INFINITY, false), 255, 255, 255);
+	assert_rgb(fs_color_diff(-INFINITY, INFINITY, true), 255, 255, 255);
+	assert_rgb(fs_color_diff(NAN, 10, false), 255, 255, 255);
+	assert_rgb(fs_color_diff(5, NAN, false), 255, 255, 255);
+	assert_rgb(fs_color_diff(INFINITY, 10, false), 255, 0, 0);
 }
 
 static void test_backgrounds(void **state)

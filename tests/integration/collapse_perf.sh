@@ -60,6 +60,7 @@ fi
 
 expect_fail "unknown option" 2 "unknown option '--bogus'" fs collapse perf --bogus "$TESTDIR/a.txt"
 expect_fail "unknown short option" 2 "unknown option '-x'" fs collapse perf -x "$TESTDIR/a.txt"
+expect_fail "value given to a flag" 2 "unknown option '--pid=3'" fs collapse folded --pid=3 "$TESTDIR/a.txt"
 expect_fail "option without its value" 2 "needs a value" \
 	fs collapse perf "$TESTDIR/a.txt" --event-filter
 expect_fail "unknown format" 2 "unknown format 'perl'" fs collapse perl "$TESTDIR/a.txt"
