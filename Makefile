@@ -2,7 +2,8 @@
 #
 # flamesamp build.  `make` builds build/flamesamp; `make test` runs every test,
 # then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
-# `make bench` prints speed and memory figures.  V=1 shows the commands.
+# `make bench` prints speed and memory figures; `make fuzz` builds the libFuzzer
+# targets of tests/fuzz (see there).  V=1 shows the commands.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -65,7 +66,7 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # Generated protobuf sources are kept (make would delete them as intermediates).
 .SECONDARY: $(PROTO_SRCS) $(PROTO_HDRS)
 .SUFFIXES:
-.PHONY: all deps test test-suite tests bench install uninstall format lint clean
+.PHONY: all deps test test-suite tests bench fuzz install uninstall format lint clean
 
 all: $(BIN)
 
@@ -120,6 +121,44 @@ test:
 bench: $(BIN)
 	$(Q)bench/run-bench.sh $(BUILD)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang and ASan+UBSan into
+# $(BUILD)/fuzz/fuzz_<name>, with the library compiled again with the same flags in
+# $(BUILD)/fuzz/obj.  Not part of `make test`.  Run one for a minute on a corpus folder
+# (new inputs are added to it; crashes are saved as crash-* in the current directory):
+#     make fuzz && mkdir -p corpus && build/fuzz/fuzz_perf -max_total_time=60 -timeout=2 corpus/
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-pthread -I. -I$(BUILD)/gen $(PKG_CFLAGS)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(PROTO_SRCS:$(BUILD)/%=%)) \
+	$(patsubst %.S,$(BUILD)/fuzz/obj/%.o,$(LIB_ASMS))
+.SECONDARY: $(FUZZ_OBJS) $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/obj/tests/fuzz/%.o,$(FUZZ_SRCS))
+
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -w -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: %.c $(PROTO_HDRS)
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: %.S
+	$(call msg,FUZZAS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/flamesamp
@@ -127,7 +166,7 @@ install: $(BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/flamesamp
 
-FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] \
+FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] \
 	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch])
 
 format:
@@ -141,4 +180,5 @@ lint:
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d) \
+	$(wildcard $(BUILD)/fuzz/obj/*/*.d $(BUILD)/fuzz/obj/*/*/*.d)

@@ -22,6 +22,8 @@ packages=(
 	time
 	# make format / make lint
 	clang-format cppcheck
+	# make fuzz (clang's libFuzzer and sanitizer runtimes)
+	clang libclang-rt-14-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive
