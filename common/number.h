@@ -18,4 +18,16 @@ size_t fs_format_count(double v, char *buf, size_t size);
 /* As fs_format_count(), with thousands separators in the integer part: "1,234,567". */
 size_t fs_format_count_grouped(double v, char *buf, size_t size);
 
+/* Value of hexadecimal digit @c, or -1. */
+static inline int fs_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

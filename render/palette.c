@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/number.h"
 #include "common/line_reader.h"
 #include "common/strtab.h"
 #include "common/xalloc.h"
@@ -387,17 +388,6 @@ struct fs_rgb fs_color_diff(double delta, double maxdelta, bool negate)
 	return c;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int fs_background_parse(const char *s, enum fs_background *bg, struct fs_rgb *flat)
 {
 	static const struct {
@@ -421,7 +411,7 @@ int fs_background_parse(const char *s, enum fs_background *bg, struct fs_rgb *fl
 	if (strlen(s) != 7 || s[0] != '#')
 		return -EINVAL;
 	for (i = 0; i < 3; i++) {
-		int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
+		int hi = fs_hex_digit(s[1 + 2 * i]), lo = fs_hex_digit(s[2 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
