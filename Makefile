@@ -15,7 +15,7 @@ SAN     ?= 0
 BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
 WERROR  ?= $(if $(CI),1,0)
 
-PKGS    := zlib json-c libprotobuf-c
+PKGS    := zlib json-c libprotobuf-c libelf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -31,7 +31,9 @@ override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 	-fno-omit-frame-pointer -O1
 override LDFLAGS += -fsanitize=address,undefined
 endif
-LDLIBS  += $(PKG_LIBS) -pthread -lm
+# libiberty (the demangler) ships no .pc file.  It is a static archive whose
+# xmalloc()/xstrdup() calls resolve to common/xalloc.c (same contract: never NULL).
+LDLIBS  += $(PKG_LIBS) -liberty -pthread -lm
 
 ifeq ($(V),1)
 Q =
@@ -42,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # Library modules: every .c file in these directories goes into libflamesamp.a.
-LIB_DIRS := common render collapse
+LIB_DIRS := common render collapse symbolize
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_ASMS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.S))
 PROTOS   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.proto))

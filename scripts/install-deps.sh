@@ -17,7 +17,7 @@ packages=(
 	libelf-dev libdw-dev libbpf-dev libcapstone-dev
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev
 	# tests
-	libcmocka-dev libxml2-utils python3 chromium golang-go
+	libcmocka-dev libxml2-utils python3 chromium golang-go g++
 	# make bench
 	time
 	# make format / make lint

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "symbolize/elf_symbols.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+
+#define NO_SYMBOL UINT32_MAX
+
+struct load_segment {
+	uint64_t offset, filesz, vaddr;
+};
+
+struct symbol {
+	uint64_t addr;
+	uint32_t name; /* offset in names */
+};
+
+struct elf_symbols {
+	struct load_segment *segs;
+	size_t nsegs;
+	struct symbol *syms;
+	size_t nsyms;
+	/*
+	 * Addresses from range_start[i] up to range_start[i + 1] belong to
+	 * symbol range_sym[i] (NO_SYMBOL: none).  Two arrays: the binary search
+	 * touches only the starts.
+	 */
+	uint64_t *range_start;
+	uint32_t *range_sym;
+	size_t nranges;
+	char *names;
+	bool from_symtab;
+};
+
+struct section_info {
+	uint64_t end; /* sh_addr + sh_size, saturated */
+	bool alloc, exec;
+};
+
+/*
+ * A symbol table entry that passed the filters, before symbols at one address
+ * are merged.  Kept small (32 bytes): sorting moves these around.
+ */
+struct candidate {
+	uint64_t addr;
+	uint64_t end;	/* addr + size, saturated; addr for size 0 */
+	uint32_t name;	/* offset in the string table section */
+	uint32_t shndx; /* its section */
+	uint32_t index; /* in the symbol table: the last tie-break */
+	uint8_t rank;	/* lower is preferred: binding, then sized, then typed */
+};
+
+/* The string table section of the symbol table being read. */
+struct strings {
+	const char *data;
+	size_t size;
+};
+
+/* One address after merging: what it covers, before the covering rules are resolved. */
+struct group {
+	uint64_t addr, end;
+	bool sized;
+};
+
+/*
+ * Sort by address, then rank, then symbol table index: a stable LSD radix
+ * sort, rank first, then the address bytes from the lowest, skipping bytes
+ * that are the same everywhere (the high ones, mostly).  Candidates arrive in
+ * index order, so stability settles the last tie.  qsort() spent most of the
+ * load time of a large table on moving these around.
+ */
+static void sort_candidates(struct candidate *c, size_t n)
+{
+	struct candidate *tmp, *src = c, *dst;
+	size_t count[9][256] = {{0}};
+	size_t i, pass;
+
+	if (n < 2)
+		return;
+	tmp = xreallocarray(NULL, n, sizeof(*tmp));
+	dst = tmp;
+	for (i = 0; i < n; i++) {
+		count[0][c[i].rank]++;
+		for (pass = 1; pass < 9; pass++)
+			count[pass][(c[i].addr >> (8 * (pass - 1))) & 0xff]++;
+	}
+	for (pass = 0; pass < 9; pass++) {
+		size_t *cnt = count[pass], sum = 0, b;
+		struct candidate *swap;
+
+		for (b = 0; b < 256 && cnt[b] != n; b++)
+			;
+		if (b < 256)
+			continue; /* one value everywhere: nothing moves */
+		for (b = 0; b < 256; b++) {
+			size_t k = cnt[b];
+
+			cnt[b] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int key =
+				pass ? (src[i].addr >> (8 * (pass - 1))) & 0xff : src[i].rank;
+
+			dst[cnt[key]++] = src[i];
+		}
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	if (src != c)
+		memcpy(c, src, n * sizeof(*c));
+	free(tmp);
+}
+
+static unsigned int bind_rank(unsigned int bind)
+{
+	switch (bind) {
+	case STB_GLOBAL:
+	case STB_GNU_UNIQUE:
+		return 0;
+	case STB_WEAK:
+		return 1;
+	case STB_LOCAL:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+/* Binary max-heap of group indexes: the active sized symbol that starts last is on top. */
+struct heap {
+	uint32_t *v;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, uint32_t x)
+{
+	size_t i = h->n++;
+
+	while (i) {
+		size_t parent = (i - 1) / 2;
+
+		if (h->v[parent] >= x)
+			break;
+		h->v[i] = h->v[parent];
+		i = parent;
+	}
+	h->v[i] = x;
+}
+
+static void heap_pop(struct heap *h)
+{
+	uint32_t x = h->v[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+
+		if (child >= h->n)
+			break;
+		if (child + 1 < h->n && h->v[child + 1] > h->v[child])
+			child++;
+		if (h->v[child] <= x)
+			break;
+		h->v[i] = h->v[child];
+		i = child;
+	}
+	if (h->n)
+		h->v[i] = x;
+}
+
+static void add_range(struct elf_symbols *es, uint64_t start, uint32_t sym)
+{
+	if (es->nranges ? es->range_sym[es->nranges - 1] == sym : sym == NO_SYMBOL)
+		return;
+	es->range_start[es->nranges] = start;
+	es->range_sym[es->nranges++] = sym;
+}
+
+/*
+ * Turn the merged symbols into disjoint ranges with one sweep in address
+ * order: the innermost active sized symbol wins, else a size-0 symbol whose
+ * extent still holds.  Between two symbol starts, coverage changes only
+ * where the current winner ends, so each group adds at most one range for
+ * its start and one per symbol it outlives: 2 * ngroups ranges at most.
+ */
+static void build_ranges(struct elf_symbols *es, const struct group *g, size_t ngroups)
+{
+	struct heap heap = {xreallocarray(NULL, ngroups, sizeof(*heap.v)), 0};
+	size_t i;
+
+	es->range_start = xreallocarray(NULL, 2 * ngroups, sizeof(*es->range_start));
+	es->range_sym = xreallocarray(NULL, 2 * ngroups, sizeof(*es->range_sym));
+	for (i = 0; i < ngroups; i++) {
+		uint64_t pos = g[i].addr, limit = i + 1 < ngroups ? g[i + 1].addr : UINT64_MAX;
+
+		if (g[i].sized)
+			heap_push(&heap, (uint32_t)i);
+		for (;;) {
+			uint32_t winner = NO_SYMBOL;
+			uint64_t until = UINT64_MAX;
+
+			while (heap.n && g[heap.v[0]].end <= pos)
+				heap_pop(&heap);
+			if (heap.n) {
+				winner = heap.v[0];
+				until = g[winner].end;
+			} else if (!g[i].sized && pos < g[i].end) {
+				winner = (uint32_t)i;
+				until = g[i].end;
+			}
+			add_range(es, pos, winner);
+			if (until >= limit)
+				break;
+			pos = until;
+		}
+	}
+	free(heap.v);
+}
+
+/* Merge the sorted candidates by address, copy the chosen names, then build the ranges. */
+static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
+		 const struct strings *strs, const struct section_info *secs)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t i, j, k = 0, names_len;
+	struct group *g;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	g = xreallocarray(NULL, n, sizeof(*g));
+	es->syms = xreallocarray(NULL, n, sizeof(*es->syms));
+	for (i = 0; i < n; i = j) {
+		uint64_t sec_end = secs[c[i].shndx].end, end = c[i].addr;
+		const char *name = strs->data + c[i].name;
+		size_t len = strnlen(name, strs->size - c[i].name);
+
+		for (j = i; j < n && c[j].addr == c[i].addr; j++) {
+			if (c[j].end > end)
+				end = c[j].end;
+			if (secs[c[j].shndx].end > sec_end)
+				sec_end = secs[c[j].shndx].end;
+		}
+		if (names.len + len + 1 > UINT32_MAX) {
+			err = -EFBIG;
+			goto out;
+		}
+		es->syms[k] = (struct symbol){c[i].addr, (uint32_t)names.len};
+		strbuf_add(&names, name, len);
+		strbuf_addch(&names, '\0');
+		g[k].addr = c[i].addr;
+		g[k].sized = end > c[i].addr;
+		/* a size-0 group: up to its section's end here, the next symbol below */
+		g[k].end = g[k].sized ? end : sec_end;
+		k++;
+	}
+	for (i = 0; i < k; i++) {
+		if (g[i].sized)
+			continue;
+		if (i + 1 < k && g[i + 1].addr < g[i].end)
+			g[i].end = g[i + 1].addr;
+		if (g[i].end < g[i].addr)
+			g[i].end = g[i].addr;
+	}
+	es->nsyms = k;
+	es->syms = xreallocarray(es->syms, k, sizeof(*es->syms));
+	es->names = strbuf_detach(&names, &names_len);
+	es->names = xrealloc(es->names, names_len + 1);
+	build_ranges(es, g, k);
+	es->range_start = xreallocarray(es->range_start, es->nranges ? es->nranges : 1,
+					sizeof(*es->range_start));
+	es->range_sym =
+		xreallocarray(es->range_sym, es->nranges ? es->nranges : 1, sizeof(*es->range_sym));
+out:
+	strbuf_release(&names);
+	free(g);
+	return err;
+}
+
+/* The symbol table section index that an extended section index table belongs to. */
+static Elf_Data *find_xindex(Elf *elf, size_t symtab_index)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB_SHNDX &&
+		    sh.sh_link == symtab_index)
+			return elf_getdata(scn, NULL);
+	return NULL;
+}
+
+static int load_table(struct elf_symbols *es, Elf *elf, Elf_Scn *scn,
+		      const struct section_info *secs, size_t nsecs, unsigned int machine)
+{
+	struct candidate *cand = NULL;
+	Elf_Data *data, *strdata, *xndx;
+	struct strings strs;
+	Elf_Scn *strscn;
+	GElf_Shdr sh;
+	size_t symsize, n, i, ncand = 0;
+	int err;
+
+	if (!gelf_getshdr(scn, &sh))
+		return 0;
+	data = elf_getdata(scn, NULL);
+	strscn = elf_getscn(elf, sh.sh_link);
+	strdata = strscn ? elf_getdata(strscn, NULL) : NULL;
+	symsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+	if (!data || !data->d_buf || !strdata || !strdata->d_buf || !strdata->d_size || !symsize)
+		return 0;
+	n = data->d_size / symsize;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	xndx = find_xindex(elf, elf_ndxscn(scn));
+	cand = xreallocarray(NULL, n ? n : 1, sizeof(*cand));
+	strs = (struct strings){strdata->d_buf, strdata->d_size};
+	for (i = 0; i < n; i++) {
+		unsigned int type, bind;
+		struct candidate *c;
+		const char *name;
+		size_t shndx;
+		GElf_Sym st;
+
+		if (!gelf_getsym(data, (int)i, &st))
+			continue;
+		type = GELF_ST_TYPE(st.st_info);
+		bind = GELF_ST_BIND(st.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		if (st.st_shndx == SHN_UNDEF ||
+		    (st.st_shndx >= SHN_LORESERVE && st.st_shndx != SHN_XINDEX))
+			continue;
+		shndx = st.st_shndx;
+		if (shndx == SHN_XINDEX) {
+			uint32_t x;
+
+			if (!xndx || !xndx->d_buf || xndx->d_size / sizeof(x) <= i)
+				continue;
+			memcpy(&x, (const char *)xndx->d_buf + i * sizeof(x), sizeof(x));
+			shndx = x;
+		}
+		if (shndx >= nsecs)
+			continue;
+		/* untyped symbols only where code is: hand-written assembly entry points */
+		if (type == STT_NOTYPE ? !secs[shndx].exec : !secs[shndx].alloc)
+			continue;
+		/* no empty names (nor any starting past the end of the table) */
+		if (st.st_name >= strs.size || !strs.data[st.st_name])
+			continue;
+		name = strs.data + st.st_name;
+		/* assembler-local labels and ARM/AArch64/RISC-V mapping symbols ($x, $d, $t) */
+		if (type == STT_NOTYPE &&
+		    (name[0] == '$' ||
+		     (name[0] == '.' && st.st_name + 1 < strs.size && name[1] == 'L')))
+			continue;
+		c = &cand[ncand++];
+		c->addr = st.st_value;
+		if (machine == EM_ARM && type == STT_FUNC)
+			c->addr &= ~1ULL; /* the Thumb bit */
+		c->end = add_sat(c->addr, st.st_size);
+		c->name = (uint32_t)st.st_name;
+		c->shndx = (uint32_t)shndx;
+		c->index = (uint32_t)i;
+		c->rank = (uint8_t)(bind_rank(bind) * 4 + (st.st_size ? 0 : 2) +
+				    (type == STT_NOTYPE ? 1 : 0));
+	}
+	sort_candidates(cand, ncand);
+	err = build(es, cand, ncand, &strs, secs);
+	free(cand);
+	return err;
+}
+
+static int load_elf(struct elf_symbols *es, Elf *elf)
+{
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	struct section_info *secs = NULL;
+	size_t phnum, shnum = 0, i;
+	GElf_Ehdr ehdr;
+	int err = 0;
+
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr) ||
+	    (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN) || elf_getphdrnum(elf, &phnum) < 0)
+		return -ENOEXEC;
+	es->segs = xreallocarray(NULL, phnum ? phnum : 1, sizeof(*es->segs));
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_filesz)
+			es->segs[es->nsegs++] =
+				(struct load_segment){ph.p_offset, ph.p_filesz, ph.p_vaddr};
+	}
+	if (elf_getshdrnum(elf, &shnum) < 0)
+		shnum = 0;
+	secs = xcalloc(shnum ? shnum : 1, sizeof(*secs));
+	while ((scn = elf_nextscn(elf, scn))) {
+		size_t idx = elf_ndxscn(scn);
+		GElf_Shdr sh;
+
+		if (idx >= shnum || !gelf_getshdr(scn, &sh))
+			continue;
+		secs[idx].end = add_sat(sh.sh_addr, sh.sh_size);
+		secs[idx].alloc = sh.sh_flags & SHF_ALLOC;
+		secs[idx].exec = (sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR);
+		if (sh.sh_type == SHT_SYMTAB && !symtab)
+			symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM && !dynsym)
+			dynsym = scn;
+	}
+	if (symtab) {
+		err = load_table(es, elf, symtab, secs, shnum, ehdr.e_machine);
+		if (err < 0)
+			goto out;
+		es->from_symtab = es->nsyms > 0;
+	}
+	if (!es->nsyms && dynsym)
+		err = load_table(es, elf, dynsym, secs, shnum, ehdr.e_machine);
+out:
+	free(secs);
+	return err;
+}
+
+/* Takes ownership of @elf (NULL for a failed elf_begin()). */
+static struct elf_symbols *from_elf(Elf *elf)
+{
+	struct elf_symbols *es;
+	int err;
+
+	if (!elf) {
+		errno = ENOEXEC;
+		return NULL;
+	}
+	es = xcalloc(1, sizeof(*es));
+	err = load_elf(es, elf);
+	elf_end(elf);
+	if (err < 0) {
+		elf_symbols__free(es);
+		errno = -err;
+		return NULL;
+	}
+	return es;
+}
+
+struct elf_symbols *elf_symbols__open_fd(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* ELF_C_READ reads what is used with pread(): a file truncated meanwhile cannot fault */
+	return from_elf(elf_begin(fd, ELF_C_READ, NULL));
+}
+
+struct elf_symbols *elf_symbols__open(const char *path)
+{
+	struct elf_symbols *es;
+	int fd, saved;
+
+	/* O_NONBLOCK: opening a FIFO named like a library must not hang */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	es = elf_symbols__open_fd(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return es;
+}
+
+struct elf_symbols *elf_symbols__from_memory(const void *image, size_t size)
+{
+	struct elf_symbols *es;
+	char *copy;
+	int saved;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* libelf may convert a foreign-endian image in place: give it a writable copy */
+	copy = xmalloc(size ? size : 1);
+	memcpy(copy, image, size);
+	es = from_elf(elf_memory(copy, size));
+	saved = errno;
+	free(copy);
+	errno = saved;
+	return es;
+}
+
+void elf_symbols__free(struct elf_symbols *es)
+{
+	if (!es)
+		return;
+	free(es->range_sym);
+	free(es->range_start);
+	free(es->names);
+	free(es->syms);
+	free(es->segs);
+	free(es);
+}
+
+int elf_symbols__offset_to_vaddr(const struct elf_symbols *es, uint64_t offset, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < es->nsegs; i++) {
+		const struct load_segment *s = &es->segs[i];
+
+		if (offset >= s->offset && offset - s->offset < s->filesz) {
+			*vaddr = offset - s->offset + s->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+long elf_symbols__find(const struct elf_symbols *es, uint64_t vaddr)
+{
+	const uint64_t *base = es->range_start;
+	size_t n = es->nranges;
+	uint32_t sym;
+
+	if (!n || base[0] > vaddr)
+		return -1;
+	/* the last start <= vaddr; branch-free (a conditional move), as lookups are random */
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= vaddr ? base + half : base;
+		n -= half;
+	}
+	sym = es->range_sym[base - es->range_start];
+	return sym == NO_SYMBOL ? -1 : (long)sym;
+}
+
+size_t elf_symbols__count(const struct elf_symbols *es)
+{
+	return es->nsyms;
+}
+
+const char *elf_symbols__name(const struct elf_symbols *es, size_t idx)
+{
+	return es->names + es->syms[idx].name;
+}
+
+uint64_t elf_symbols__addr(const struct elf_symbols *es, size_t idx)
+{
+	return es->syms[idx].addr;
+}
+
+bool elf_symbols__from_symtab(const struct elf_symbols *es)
+{
+	return es->from_symtab;
+}

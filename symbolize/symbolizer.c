@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "symbolize/symbolizer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/strtab.h"
+#include "common/xalloc.h"
+#include "symbolize/demangle.h"
+#include "symbolize/elf_symbols.h"
+#include "symbolize/kallsyms.h"
+
+/* A file that cannot be opened is tried again for this many different pids at most. */
+#define MAX_OPEN_ATTEMPTS 4
+
+/* Per-symbol display name cache: 0 not worked out yet, 1 the raw name, else strtab id + 2. */
+#define NAME_UNKNOWN 0
+#define NAME_RAW     1
+
+struct file_entry {
+	uint64_t dev, ino;
+	char *path; /* as first asked for; the key when ino is 0 */
+	uint64_t hash;
+	struct elf_symbols *syms; /* NULL until loaded, or when loading failed */
+	uint32_t *names;	  /* display name cache, one per symbol, allocated on first use */
+	pid_t tried_pids[MAX_OPEN_ATTEMPTS];
+	unsigned int attempts;
+	bool final; /* loaded, or failed in a way another pid cannot fix */
+};
+
+struct symbolizer {
+	char *kallsyms_path;
+	bool demangle;
+
+	/* files by identity: open addressing, at most half full */
+	struct file_entry **slots;
+	size_t mask, count;
+	struct file_entry vdso;
+
+	struct strtab *demangled; /* every demangled name, once */
+
+	struct kallsyms *kallsyms;
+	uint32_t *kernel_names;
+	bool kallsyms_tried;
+};
+
+static const char deleted_suffix[] = " (deleted)";
+
+/* The vDSO has this process's word size. */
+typedef ElfW(Ehdr) native_ehdr;
+typedef ElfW(Phdr) native_phdr;
+
+void symbolizer_options__init(struct symbolizer_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->kallsyms_path = NULL;
+	opts->demangle = true;
+}
+
+struct symbolizer *symbolizer__new(const struct symbolizer_options *opts)
+{
+	struct symbolizer_options defaults;
+	struct symbolizer *sym;
+
+	if (!opts) {
+		symbolizer_options__init(&defaults);
+		opts = &defaults;
+	}
+	sym = xcalloc(1, sizeof(*sym));
+	sym->kallsyms_path = xstrdup(opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
+	sym->demangle = opts->demangle;
+	sym->mask = 63;
+	sym->slots = xcalloc(sym->mask + 1, sizeof(*sym->slots));
+	sym->demangled = strtab__new();
+	return sym;
+}
+
+static void file_entry__release(struct file_entry *e)
+{
+	elf_symbols__free(e->syms);
+	free(e->names);
+	free(e->path);
+}
+
+void symbolizer__free(struct symbolizer *sym)
+{
+	size_t i;
+
+	if (!sym)
+		return;
+	for (i = 0; i <= sym->mask; i++) {
+		if (!sym->slots[i])
+			continue;
+		file_entry__release(sym->slots[i]);
+		free(sym->slots[i]);
+	}
+	free(sym->slots);
+	file_entry__release(&sym->vdso);
+	free(sym->kernel_names);
+	kallsyms__free(sym->kallsyms);
+	strtab__free(sym->demangled);
+	free(sym->kallsyms_path);
+	free(sym);
+}
+
+/* Identity: device and inode when the inode is known, else the path. */
+static uint64_t key_hash(const struct sym_file_key *key)
+{
+	if (key->ino)
+		return fs_hash_mix(key->ino ^ fs_hash_mix(key->dev + 0x9e3779b97f4a7c15ULL));
+	return fs_hash_bytes(key->path, strlen(key->path), 0);
+}
+
+static bool key_equal(const struct file_entry *e, const struct sym_file_key *key)
+{
+	if (key->ino)
+		return e->ino == key->ino && e->dev == key->dev;
+	return !e->ino && !strcmp(e->path, key->path);
+}
+
+static void grow_table(struct symbolizer *sym)
+{
+	size_t old_mask = sym->mask, i;
+	struct file_entry **old = sym->slots;
+
+	sym->mask = 2 * old_mask + 1;
+	sym->slots = xcalloc(sym->mask + 1, sizeof(*sym->slots));
+	for (i = 0; i <= old_mask; i++) {
+		size_t j;
+
+		if (!old[i])
+			continue;
+		for (j = old[i]->hash & sym->mask; sym->slots[j]; j = (j + 1) & sym->mask)
+			;
+		sym->slots[j] = old[i];
+	}
+	free(old);
+}
+
+static struct file_entry *find_or_add(struct symbolizer *sym, const struct sym_file_key *key)
+{
+	uint64_t hash = key_hash(key);
+	struct file_entry *e;
+	size_t i;
+
+	for (i = hash & sym->mask; sym->slots[i]; i = (i + 1) & sym->mask)
+		if (sym->slots[i]->hash == hash && key_equal(sym->slots[i], key))
+			return sym->slots[i];
+	e = xcalloc(1, sizeof(*e));
+	e->dev = key->ino ? key->dev : 0;
+	e->ino = key->ino;
+	e->path = xstrdup(key->path);
+	e->hash = hash;
+	sym->slots[i] = e;
+	if (++sym->count * 2 > sym->mask)
+		grow_table(sym);
+	return e;
+}
+
+/* Open @path for reading and check that it is the file mapped (when its inode is known). */
+static int open_verified(const char *path, uint64_t ino, int *fd_out)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_NONBLOCK: a FIFO put where a library was must not hang the profiler */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* a file of the same name that is not the one mapped would give wrong names */
+	if (!S_ISREG(st.st_mode) || (ino && (uint64_t)st.st_ino != ino)) {
+		err = -ESTALE;
+		goto fail;
+	}
+	*fd_out = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+/*
+ * Open the file of @key: its path, else the same path under the mapping
+ * process's root (containers, chroots).  " (deleted)" is dropped from the
+ * path: a file replaced since it was mapped then fails the inode check, but
+ * one still reachable through another link is found.
+ */
+static int open_mapped_file(const struct sym_file_key *key, int *fd)
+{
+	struct strbuf path = STRBUF_INIT, root_path = STRBUF_INIT;
+	size_t len = strlen(key->path), suffix = sizeof(deleted_suffix) - 1;
+	int err;
+
+	strbuf_addstr(&path, key->path);
+	if (len > suffix && !strcmp(key->path + len - suffix, deleted_suffix)) {
+		strbuf_setlen(&path, len - suffix);
+		if (!key->ino) {
+			/* what has the name now is another file, and nothing tells */
+			err = -ESTALE;
+			goto out;
+		}
+	}
+	err = open_verified(path.buf, key->ino, fd);
+	if (err < 0 && key->pid > 0 && path.buf[0] == '/') {
+		int err2;
+
+		strbuf_addf(&root_path, "/proc/%d/root%s", (int)key->pid, path.buf);
+		err2 = open_verified(root_path.buf, key->ino, fd);
+		if (!err2 || err == -ENOENT)
+			err = err2;
+	}
+out:
+	strbuf_release(&root_path);
+	strbuf_release(&path);
+	return err;
+}
+
+static bool may_try(const struct file_entry *e, pid_t pid)
+{
+	unsigned int i;
+
+	if (e->final || e->attempts >= MAX_OPEN_ATTEMPTS)
+		return false;
+	for (i = 0; i < e->attempts; i++)
+		if (e->tried_pids[i] == pid)
+			return false;
+	return true;
+}
+
+static void load_file(struct file_entry *e, const struct sym_file_key *key)
+{
+	int err, fd;
+
+	e->tried_pids[e->attempts++] = key->pid;
+	err = open_mapped_file(key, &fd);
+	if (err < 0) {
+		/* another process that maps the same file may see it (another root): keep trying */
+		fs_debug("symbolize: cannot open %s (pid %d): %s", key->path, (int)key->pid,
+			 strerror(-err));
+		return;
+	}
+	e->final = true;
+	e->syms = elf_symbols__open_fd(fd);
+	if (!e->syms)
+		fs_debug("symbolize: %s: not a usable ELF file: %s", key->path, strerror(errno));
+	else if (!elf_symbols__count(e->syms))
+		fs_debug("symbolize: %s: no function symbols", key->path);
+	close(fd);
+}
+
+/*
+ * Size of the vDSO image: its headers say how far it extends (the kernel maps
+ * the whole image, section headers included).
+ */
+static size_t vdso_image_size(const native_ehdr *eh)
+{
+	const native_phdr *ph = (const void *)((const char *)eh + eh->e_phoff);
+	size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	unsigned int i;
+
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > size)
+			size = ph[i].p_offset + ph[i].p_filesz;
+	return size;
+}
+
+/*
+ * Every process on a kernel maps the same vDSO (per ABI), so this process's
+ * own image names the "[vdso]" frames of the profiled ones.
+ */
+static void load_vdso(struct file_entry *e)
+{
+	const native_ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
+
+	e->final = true;
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
+		fs_debug("symbolize: this process has no vDSO");
+		return;
+	}
+	e->syms = elf_symbols__from_memory(eh, vdso_image_size(eh));
+	if (!e->syms)
+		fs_debug("symbolize: cannot read the vDSO: %s", strerror(errno));
+}
+
+static const char *elf_name(const void *table, size_t idx)
+{
+	return elf_symbols__name(table, idx);
+}
+
+static const char *kernel_name(const void *table, size_t idx)
+{
+	return kallsyms__name(table, idx);
+}
+
+/*
+ * The name to show for symbol @idx of @table, demangled once and cached in
+ * @cache.  The cache is read first: a demangled name is found without
+ * touching the raw one (lookups are mostly cache misses on large tables).
+ */
+static const char *display_name(struct symbolizer *sym, const void *table,
+				const char *(*raw_name)(const void *table, size_t idx),
+				uint32_t **cache, size_t count, size_t idx)
+{
+	const char *raw;
+	uint32_t c;
+
+	if (!sym->demangle)
+		return raw_name(table, idx);
+	if (!*cache)
+		*cache = xcalloc(count, sizeof(**cache));
+	c = (*cache)[idx];
+	if (c == NAME_UNKNOWN) {
+		char *d;
+
+		raw = raw_name(table, idx);
+		d = raw[0] == '_' ? demangle_symbol(raw) : NULL;
+		c = NAME_RAW;
+		if (d) {
+			c = strtab__intern(sym->demangled, d, strlen(d)) + 2;
+			free(d);
+		}
+		(*cache)[idx] = c;
+	}
+	if (c == NAME_RAW)
+		return raw_name(table, idx);
+	return strtab__str(sym->demangled, c - 2, NULL);
+}
+
+static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_file_key *file)
+{
+	const char *path = file->path;
+	struct file_entry *e;
+
+	if (!path || !path[0])
+		return NULL;
+	if (path[0] == '[') {
+		/* [heap], [stack], [vsyscall], [uprobes]: no file behind them */
+		if (strcmp(path, "[vdso]"))
+			return NULL;
+		if (!sym->vdso.final)
+			load_vdso(&sym->vdso);
+		return &sym->vdso;
+	}
+	if (!strcmp(path, "//anon"))
+		return NULL;
+	e = find_or_add(sym, file);
+	if (may_try(e, file->pid))
+		load_file(e, file);
+	return e;
+}
+
+const char *symbolizer__user(struct symbolizer *sym, const struct sym_file_key *file,
+			     uint64_t file_offset)
+{
+	struct file_entry *e;
+	uint64_t vaddr;
+	long idx;
+
+	if (!sym || !file)
+		return NULL;
+	e = lookup_file(sym, file);
+	if (!e || !e->syms || elf_symbols__offset_to_vaddr(e->syms, file_offset, &vaddr) < 0)
+		return NULL;
+	idx = elf_symbols__find(e->syms, vaddr);
+	if (idx < 0)
+		return NULL;
+	return display_name(sym, e->syms, elf_name, &e->names, elf_symbols__count(e->syms),
+			    (size_t)idx);
+}
+
+static bool load_kernel(struct symbolizer *sym)
+{
+	if (!sym->kallsyms_tried) {
+		sym->kallsyms_tried = true;
+		sym->kallsyms = kallsyms__load(sym->kallsyms_path);
+		if (!sym->kallsyms)
+			fs_debug("symbolize: cannot read %s: %s", sym->kallsyms_path,
+				 strerror(errno));
+		else if (kallsyms__hidden(sym->kallsyms))
+			fs_debug("symbolize: %s shows no addresses (kernel.kptr_restrict)",
+				 sym->kallsyms_path);
+	}
+	return sym->kallsyms && kallsyms__count(sym->kallsyms);
+}
+
+const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr)
+{
+	long idx;
+
+	if (!sym || !load_kernel(sym))
+		return NULL;
+	idx = kallsyms__find(sym->kallsyms, addr);
+	if (idx < 0)
+		return NULL;
+	return display_name(sym, sym->kallsyms, kernel_name, &sym->kernel_names,
+			    kallsyms__count(sym->kallsyms), (size_t)idx);
+}
+
+bool symbolizer__has_kernel_symbols(struct symbolizer *sym)
+{
+	return sym && load_kernel(sym);
+}
