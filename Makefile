@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # Library modules: every .c file in these directories goes into libflamesamp.a.
-LIB_DIRS := common render collapse symbolize
+LIB_DIRS := common render collapse sampler symbolize
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_ASMS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.S))
 PROTOS   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.proto))

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef FLAMESAMP_SAMPLER_PROCESS_TABLE_H
+#define FLAMESAMP_SAMPLER_PROCESS_TABLE_H
+
+/*
+ * Processes, threads and their executable mappings, as the kernel reports them.
+ *
+ * The table starts from a /proc snapshot (maps, comm, threads) and is then kept
+ * current by MMAP2/COMM/FORK/EXIT records applied in time order, so samples
+ * resolve against the mappings that existed when they were taken: a library
+ * dlopen()ed after attach, an exec, and processes that live for a few
+ * milliseconds under -a all resolve.  A pid or tid first seen in a sample is
+ * loaded from /proc on demand (its records may predate the recording).
+ *
+ * Mapped files ("dsos") are interned once per (path, device, inode), so every
+ * process that maps libc shares one id; the symbolizer caches per file.
+ *
+ * Not thread-safe.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* dso ids below this are not files */
+enum {
+	DSO_KERNEL = 0,	 /* kernel text: the address is a kernel address */
+	DSO_UNKNOWN = 1, /* no mapping, or an anonymous one (JIT code, heap): "[unknown]" */
+	DSO_FIRST_FILE = 2,
+};
+
+struct dso {
+	const char *path; /* as mapped: "/usr/lib/x86_64-linux-gnu/libc.so.6", "[vdso]" */
+	const char *name; /* basename of path, for "[libc.so.6]" */
+	uint64_t dev, ino;
+	pid_t pid; /* first process seen mapping it: /proc/PID/root for containers */
+};
+
+struct process_table;
+
+struct process_table *process_table__new(void);
+void process_table__free(struct process_table *pt);
+
+/*
+ * Snapshot process @pid from /proc: comm, every thread's comm, executable
+ * mappings.  0, or -errno (-ESRCH: no such process).
+ */
+int process_table__load(struct process_table *pt, pid_t pid);
+/* Snapshot every process in /proc; processes that vanish meanwhile are skipped. */
+int process_table__load_all(struct process_table *pt);
+
+/* Record handlers, in time order.  Strings are copied. */
+void process_table__comm(struct process_table *pt, pid_t pid, pid_t tid, const char *comm,
+			 size_t len, bool exec);
+void process_table__fork(struct process_table *pt, pid_t pid, pid_t ppid, pid_t tid, pid_t ptid);
+void process_table__exit(struct process_table *pt, pid_t pid, pid_t tid);
+/* Only executable mappings need to be passed; an overlapping older mapping is replaced. */
+void process_table__mmap(struct process_table *pt, pid_t pid, uint64_t start, uint64_t len,
+			 uint64_t pgoff, uint64_t dev, uint64_t ino, const char *path);
+
+/*
+ * The comm of thread @tid of @pid (loaded from /proc when unknown); ":TID"
+ * when it cannot be known, as perf prints it.  Valid until the next call.
+ */
+const char *process_table__thread_comm(struct process_table *pt, pid_t pid, pid_t tid);
+
+/*
+ * Resolve user address @addr of @pid: the dso id of the mapping holding it and
+ * the file offset (addr - start + pgoff) in *@offset; DSO_UNKNOWN when no file
+ * is mapped there.
+ */
+uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t addr,
+				uint64_t *offset);
+
+const struct dso *process_table__dso(const struct process_table *pt, uint32_t id);
+
+#endif

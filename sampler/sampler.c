@@ -1,0 +1,857 @@
+// SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE /* pipe2 */
+#include "sampler/sampler.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "sampler/ring_buffer.h"
+#include "sampler/unwind.h"
+
+#define SAMPLE_TYPE                                                                                \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |                   \
+	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN)
+/* sample_id_all trailer of every other record for SAMPLE_TYPE: {pid, tid}, time, {cpu, res} */
+#define SAMPLE_ID_SIZE 24
+
+/* A record copied out of its ring, waiting for its turn in time order. */
+struct queued {
+	uint64_t time, seq;
+	struct perf_event_header *rec;
+};
+
+struct sampler {
+	struct sampler_options opts;
+	struct perf_event_attr attr;
+	enum sampler_event event;
+	bool kernel_excluded;
+	unsigned kernel_max_stack; /* kernel.perf_event_max_stack */
+
+	int *cpus;
+	unsigned nr_cpus;
+	int *fds; /* every event */
+	size_t nr_fds, cap_fds;
+	int *cpu_ring_fd; /* per cpu index: the fd owning the ring, -1 before the first */
+	struct ring_buffer **rings;
+	struct pollfd *pollfds;
+	size_t nr_hup;
+
+	struct queued *queue;
+	size_t nr_queued, cap_queued;
+	uint64_t seq, round_max_time, flush_limit;
+
+	struct process_table *processes;
+	struct unwinder unwinder;
+	struct sampler_frame *frames;
+	size_t max_frames;
+
+	pid_t child;
+	int child_go_fd, child_err_fd;
+	int child_status;
+	bool child_reaped;
+
+	struct sampler_stats stats;
+};
+
+static int perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static long read_sysctl(const char *name, long fallback)
+{
+	char path[128];
+	long v = fallback;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = fallback;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Parse /sys/devices/system/cpu/online ("0-3,6"). */
+static int online_cpus(struct sampler *s)
+{
+	char buf[4096], *p;
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	size_t len;
+	int cap = 0;
+
+	if (!f)
+		return -errno;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (p = buf; *p && *p != '\n';) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo, c;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (c = lo; c <= hi && c < 65536; c++) {
+			if ((int)s->nr_cpus == cap) {
+				cap = cap ? cap * 2 : 16;
+				s->cpus = xreallocarray(s->cpus, (size_t)cap, sizeof(*s->cpus));
+			}
+			s->cpus[s->nr_cpus++] = (int)c;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return s->nr_cpus ? 0 : -ENODEV;
+}
+
+static void setup_attr(struct sampler *s)
+{
+	struct perf_event_attr *a = &s->attr;
+	bool per_task = !s->opts.system_wide;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	switch (s->event) {
+	case SAMPLER_EVENT_AUTO:
+	case SAMPLER_EVENT_CYCLES:
+		a->type = PERF_TYPE_HARDWARE;
+		a->config = PERF_COUNT_HW_CPU_CYCLES;
+		s->stats.event_name = "cycles";
+		break;
+	case SAMPLER_EVENT_CPU_CLOCK:
+		a->type = PERF_TYPE_SOFTWARE;
+		a->config = PERF_COUNT_SW_CPU_CLOCK;
+		s->stats.event_name = "cpu-clock";
+		break;
+	case SAMPLER_EVENT_TASK_CLOCK:
+		a->type = PERF_TYPE_SOFTWARE;
+		a->config = PERF_COUNT_SW_TASK_CLOCK;
+		s->stats.event_name = "task-clock";
+		break;
+	}
+	if (s->opts.period) {
+		a->sample_period = s->opts.period;
+	} else {
+		a->freq = 1;
+		a->sample_freq = s->opts.freq;
+	}
+	a->sample_type = SAMPLE_TYPE;
+	a->sample_id_all = 1;
+	/* side-band records for the process table, on every event: each is
+	 * delivered once, by the event of the task and CPU where it happens */
+	a->mmap = 1;
+	a->mmap2 = 1;
+	a->comm = 1;
+	a->comm_exec = 1;
+	a->task = 1;
+	a->disabled = 1;
+	a->inherit = per_task;
+	a->enable_on_exec = s->opts.argv != NULL;
+	a->exclude_callchain_kernel = s->opts.no_kernel;
+	a->exclude_kernel = s->kernel_excluded;
+	a->exclude_hv = 1;
+	a->exclude_guest = 1;
+	/* above kernel.perf_event_max_stack the kernel refuses the event (EOVERFLOW) */
+	if (s->opts.max_stack)
+		a->sample_max_stack =
+			(uint16_t)(s->opts.max_stack < s->kernel_max_stack ? s->opts.max_stack
+									   : s->kernel_max_stack);
+}
+
+static void add_fd(struct sampler *s, int fd)
+{
+	if (s->nr_fds == s->cap_fds) {
+		s->cap_fds = s->cap_fds ? s->cap_fds * 2 : 64;
+		s->fds = xreallocarray(s->fds, s->cap_fds, sizeof(*s->fds));
+	}
+	s->fds[s->nr_fds++] = fd;
+}
+
+/*
+ * Open the event for @pid (-1: every task) on CPU index @ci and attach it to
+ * that CPU's ring.  0 or -errno.
+ */
+static int open_on_cpu(struct sampler *s, pid_t pid, unsigned ci)
+{
+	int fd, err;
+
+	for (;;) {
+		fd = perf_event_open(&s->attr, pid, s->cpus[ci]);
+		if (fd >= 0)
+			break;
+		err = errno;
+		/* no PMU cycles counter (VMs, some ARM): software clock, as perf does */
+		if (s->event == SAMPLER_EVENT_AUTO && s->attr.type == PERF_TYPE_HARDWARE &&
+		    (err == ENOENT || err == ENODEV || err == EOPNOTSUPP || err == EINVAL)) {
+			s->event = s->opts.system_wide ? SAMPLER_EVENT_CPU_CLOCK
+						       : SAMPLER_EVENT_TASK_CLOCK;
+			s->stats.event_fallback = true;
+			setup_attr(s);
+			continue;
+		}
+		/* kernel.perf_event_paranoid >= 2 allows user-space samples only */
+		if ((err == EACCES || err == EPERM) && !s->kernel_excluded &&
+		    !s->opts.system_wide) {
+			s->kernel_excluded = true;
+			setup_attr(s);
+			continue;
+		}
+		return -err;
+	}
+	if (s->cpu_ring_fd[ci] < 0) {
+		s->rings[ci] = ring_buffer__new(fd, s->opts.ring_pages);
+		if (!s->rings[ci]) {
+			err = -errno;
+			close(fd);
+			return err == -EPERM ? -ENOMEM : err;
+		}
+		s->cpu_ring_fd[ci] = fd;
+	} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, s->cpu_ring_fd[ci])) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	add_fd(s, fd);
+	return 0;
+}
+
+static int open_task(struct sampler *s, pid_t tid)
+{
+	unsigned ci;
+	int err;
+
+	for (ci = 0; ci < s->nr_cpus; ci++) {
+		err = open_on_cpu(s, tid, ci);
+		/* a CPU that went offline meanwhile */
+		if (err == -ENODEV)
+			continue;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool opened_tid(const pid_t *tids, size_t n, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * Every thread of @pid.  Threads started between listing and opening would
+ * be missed (inherit only covers threads created after the event exists), so
+ * list again until no new thread appears.
+ */
+static int open_process(struct sampler *s, pid_t pid)
+{
+	pid_t *done = NULL;
+	size_t nr_done = 0, cap = 0;
+	int round, err = 0;
+	bool found_new = true;
+
+	for (round = 0; found_new && round < 16; round++) {
+		char path[64];
+		struct dirent *de;
+		DIR *dir;
+
+		found_new = false;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		dir = opendir(path);
+		if (!dir) {
+			err = nr_done ? 0 : -ESRCH;
+			break;
+		}
+		while ((de = readdir(dir))) {
+			char *end;
+			long tid = strtol(de->d_name, &end, 10);
+
+			if (*end || tid <= 0 || opened_tid(done, nr_done, (pid_t)tid))
+				continue;
+			err = open_task(s, (pid_t)tid);
+			if (err == -ESRCH) {
+				err = 0; /* exited meanwhile */
+				continue;
+			}
+			if (err)
+				break;
+			if (nr_done == cap) {
+				cap = cap ? cap * 2 : 16;
+				done = xreallocarray(done, cap, sizeof(*done));
+			}
+			done[nr_done++] = (pid_t)tid;
+			found_new = true;
+		}
+		closedir(dir);
+		if (err)
+			break;
+	}
+	if (!err && !nr_done)
+		err = -ESRCH;
+	free(done);
+	return err;
+}
+
+/*
+ * Fork the command stopped before exec: the child waits on a pipe so the
+ * events can be opened on its pid first; enable_on_exec then starts them at
+ * its first instruction.  exec failures come back through a close-on-exec
+ * pipe (EOF means the exec succeeded).
+ */
+static int fork_command(struct sampler *s)
+{
+	int go[2], report[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(report, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(go[0]);
+		close(go[1]);
+		close(report[0]);
+		close(report[1]);
+		return err;
+	}
+	if (pid == 0) {
+		char c;
+		int err;
+
+		close(go[1]);
+		close(report[0]);
+		/* EOF without a byte: the profiler gave up, do not run */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(s->opts.argv[0], s->opts.argv);
+		err = errno;
+		if (write(report[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(report[1]);
+	s->child = pid;
+	s->child_go_fd = go[1];
+	s->child_err_fd = report[0];
+	return 0;
+}
+
+static int open_events(struct sampler *s)
+{
+	size_t i;
+	unsigned ci;
+	int err = 0;
+
+	if (s->opts.system_wide) {
+		for (ci = 0; ci < s->nr_cpus; ci++) {
+			err = open_on_cpu(s, -1, ci);
+			if (err == -ENODEV)
+				err = 0;
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	if (s->opts.argv)
+		return open_task(s, s->child);
+	for (i = 0; i < s->opts.nr_pids && !err; i++)
+		err = open_process(s, s->opts.pids[i]);
+	for (i = 0; i < s->opts.nr_tids && !err; i++)
+		err = open_task(s, s->opts.tids[i]);
+	return err;
+}
+
+/* Opening one event per thread and CPU can take many descriptors. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct sampler *sampler__new(const struct sampler_options *opts)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	long max_rate;
+	size_t i;
+	int err;
+
+	s->opts = *opts;
+	s->event = opts->event;
+	s->child_go_fd = s->child_err_fd = -1;
+	if (!s->opts.ring_pages)
+		s->opts.ring_pages =
+			128; /* 512 KiB: within the default perf_event_mlock_kb (516) */
+	if (!s->opts.period && !s->opts.freq)
+		s->opts.freq = 997;
+	s->kernel_max_stack = (unsigned)read_sysctl("perf_event_max_stack", 127);
+	max_rate = read_sysctl("perf_event_max_sample_rate", 0);
+	/* the kernel answers EINVAL; callers can compare with the sysctl to explain */
+	if (!s->opts.period && max_rate > 0 && s->opts.freq > (unsigned long)max_rate) {
+		err = -EINVAL;
+		goto fail;
+	}
+	s->max_frames = 4096;
+	s->frames = xreallocarray(NULL, s->max_frames, sizeof(*s->frames));
+	s->processes = process_table__new();
+	unwinder_init_frame_pointer(&s->unwinder, !opts->no_kernel);
+
+	err = online_cpus(s);
+	if (err)
+		goto fail;
+	s->cpu_ring_fd = xreallocarray(NULL, s->nr_cpus, sizeof(*s->cpu_ring_fd));
+	for (i = 0; i < s->nr_cpus; i++)
+		s->cpu_ring_fd[i] = -1;
+	s->rings = xcalloc(s->nr_cpus, sizeof(*s->rings));
+	raise_fd_limit();
+
+	if (opts->argv) {
+		err = fork_command(s);
+		if (err)
+			goto fail;
+	}
+	setup_attr(s);
+	err = open_events(s);
+	if (err)
+		goto fail;
+	/* snapshot after the events exist, so no mapping falls between the two */
+	if (opts->system_wide) {
+		process_table__load_all(s->processes);
+	} else {
+		for (i = 0; i < opts->nr_pids; i++)
+			process_table__load(s->processes, opts->pids[i]);
+		for (i = 0; i < opts->nr_tids; i++)
+			process_table__load(s->processes, opts->tids[i]);
+	}
+	s->pollfds = xcalloc(s->nr_fds, sizeof(*s->pollfds));
+	for (i = 0; i < s->nr_fds; i++) {
+		s->pollfds[i].fd = s->fds[i];
+		s->pollfds[i].events = POLLIN;
+	}
+	for (i = 0; i < s->nr_cpus; i++)
+		if (s->rings[i])
+			s->stats.nr_cpus++;
+	s->stats.ring_bytes = s->stats.nr_cpus ? ring_buffer__data_size(s->rings[0]) : 0;
+	s->stats.kernel_excluded = s->kernel_excluded || opts->no_kernel;
+	return s;
+fail:
+	sampler__free(s);
+	errno = -err;
+	return NULL;
+}
+
+void sampler__free(struct sampler *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; s->rings && i < s->nr_cpus; i++)
+		ring_buffer__free(s->rings[i]);
+	for (i = 0; i < s->nr_fds; i++)
+		close(s->fds[i]);
+	for (i = 0; i < s->nr_queued; i++)
+		free(s->queue[i].rec);
+	if (s->child > 0 && !s->child_reaped)
+		sampler__reap_child(s);
+	if (s->child_go_fd >= 0)
+		close(s->child_go_fd);
+	if (s->child_err_fd >= 0)
+		close(s->child_err_fd);
+	process_table__free(s->processes);
+	free(s->queue);
+	free(s->frames);
+	free(s->pollfds);
+	free(s->rings);
+	free(s->cpu_ring_fd);
+	free(s->fds);
+	free(s->cpus);
+	free(s);
+}
+
+int sampler__start(struct sampler *s)
+{
+	size_t i;
+
+	if (s->opts.argv) {
+		int child_errno = 0;
+		ssize_t n;
+
+		/* enable_on_exec does the enabling */
+		if (write(s->child_go_fd, "g", 1) != 1)
+			return -errno;
+		close(s->child_go_fd);
+		s->child_go_fd = -1;
+		do
+			n = read(s->child_err_fd, &child_errno, sizeof(child_errno));
+		while (n < 0 && errno == EINTR);
+		close(s->child_err_fd);
+		s->child_err_fd = -1;
+		if (n == sizeof(child_errno)) {
+			sampler__reap_child(s);
+			return -child_errno;
+		}
+		return 0;
+	}
+	for (i = 0; i < s->nr_fds; i++) {
+		/* ENOENT/ESRCH: the thread exited since; its events are gone with it */
+		if (ioctl(s->fds[i], PERF_EVENT_IOC_ENABLE, 0) && errno != ESRCH &&
+		    errno != ENOENT) {
+			fs_warn("cannot enable sampling: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Fixed-size fields of the records we read, after the header. */
+struct fork_exit_body {
+	uint32_t pid, ppid, tid, ptid;
+	uint64_t time;
+};
+
+struct mmap2_body {
+	uint32_t pid, tid;
+	uint64_t addr, len, pgoff;
+	uint32_t maj, min;
+	uint64_t ino, ino_generation;
+	uint32_t prot, flags;
+	char filename[];
+};
+
+struct mmap_body {
+	uint32_t pid, tid;
+	uint64_t addr, len, pgoff;
+	char filename[];
+};
+
+static uint64_t record_time(const struct perf_event_header *h)
+{
+	uint64_t t;
+
+	if (h->type == PERF_RECORD_SAMPLE) {
+		/* ip, {pid, tid}, time */
+		if (h->size < sizeof(*h) + 24)
+			return 0;
+		memcpy(&t, (const char *)h + sizeof(*h) + 16, sizeof(t));
+		return t;
+	}
+	if (h->size < sizeof(*h) + SAMPLE_ID_SIZE)
+		return 0;
+	memcpy(&t, (const char *)h + h->size - 16, sizeof(t));
+	return t;
+}
+
+static void enqueue(const struct perf_event_header *h, void *ctx)
+{
+	struct sampler *s = ctx;
+	struct queued *q;
+
+	switch (h->type) {
+	case PERF_RECORD_LOST:
+		if (h->size >= sizeof(*h) + 16) {
+			uint64_t lost;
+
+			memcpy(&lost, (const char *)h + sizeof(*h) + 8, sizeof(lost));
+			s->stats.lost += lost;
+		}
+		return;
+	case PERF_RECORD_LOST_SAMPLES:
+		if (h->size >= sizeof(*h) + 8) {
+			uint64_t lost;
+
+			memcpy(&lost, (const char *)h + sizeof(*h), sizeof(lost));
+			s->stats.lost_samples += lost;
+		}
+		return;
+	case PERF_RECORD_THROTTLE:
+		s->stats.throttled++;
+		return;
+	case PERF_RECORD_SAMPLE:
+	case PERF_RECORD_MMAP:
+	case PERF_RECORD_MMAP2:
+	case PERF_RECORD_COMM:
+	case PERF_RECORD_FORK:
+	case PERF_RECORD_EXIT:
+		break;
+	default:
+		return;
+	}
+	if (s->nr_queued == s->cap_queued) {
+		s->cap_queued = s->cap_queued ? s->cap_queued * 2 : 1024;
+		s->queue = xreallocarray(s->queue, s->cap_queued, sizeof(*s->queue));
+	}
+	q = &s->queue[s->nr_queued++];
+	q->time = record_time(h);
+	q->seq = s->seq++;
+	q->rec = xmalloc(h->size);
+	memcpy(q->rec, h, h->size);
+	if (q->time > s->round_max_time)
+		s->round_max_time = q->time;
+}
+
+static void handle_sample(struct sampler *s, const struct perf_event_header *h)
+{
+	const unsigned char *p = (const unsigned char *)(h + 1);
+	const unsigned char *end = (const unsigned char *)h + h->size;
+	struct unwind_input in = {0};
+	struct sampler_sample sample = {0};
+	uint32_t pid_tid[2], cpu_res[2];
+	uint64_t nr;
+
+	/* ip, {pid, tid}, time, {cpu, res}, period, nr, ips[nr] */
+	if (end - p < 48)
+		return;
+	memcpy(&in.ip, p, 8);
+	memcpy(pid_tid, p + 8, 8);
+	memcpy(&sample.time, p + 16, 8);
+	memcpy(cpu_res, p + 24, 8);
+	memcpy(&sample.period, p + 32, 8);
+	memcpy(&nr, p + 40, 8);
+	p += 48;
+	if (nr > (uint64_t)(end - p) / 8)
+		return;
+	sample.pid = in.pid = (pid_t)pid_tid[0];
+	sample.tid = in.tid = (pid_t)pid_tid[1];
+	sample.cpu = cpu_res[0];
+	/* ips are 8-byte aligned within the record copy */
+	in.callchain = (const uint64_t *)p;
+	in.nr_callchain = nr;
+
+	sample.frames = s->frames;
+	sample.nr_frames =
+		s->unwinder.unwind(&s->unwinder, &in, s->processes, s->frames,
+				   s->opts.max_stack ? s->opts.max_stack : s->max_frames);
+	sample.comm = process_table__thread_comm(s->processes, sample.pid, sample.tid);
+	s->stats.samples++;
+	s->opts.on_sample(&sample, s->opts.ctx);
+}
+
+static void handle_record(struct sampler *s, const struct perf_event_header *h)
+{
+	const char *body = (const char *)(h + 1);
+	size_t body_len = h->size - sizeof(*h);
+
+	switch (h->type) {
+	case PERF_RECORD_SAMPLE:
+		handle_sample(s, h);
+		break;
+	case PERF_RECORD_MMAP2: {
+		const struct mmap2_body *m = (const void *)body;
+		size_t name_max;
+
+		if (body_len < sizeof(*m) + SAMPLE_ID_SIZE)
+			break;
+		name_max = body_len - sizeof(*m) - SAMPLE_ID_SIZE;
+		if (memchr(m->filename, '\0', name_max) && (m->prot & 4 /* PROT_EXEC */))
+			process_table__mmap(s->processes, (pid_t)m->pid, m->addr, m->len, m->pgoff,
+					    makedev(m->maj, m->min), m->ino, m->filename);
+		break;
+	}
+	case PERF_RECORD_MMAP: {
+		const struct mmap_body *m = (const void *)body;
+		size_t name_max;
+
+		/* only executable mappings are reported without mmap_data */
+		if (body_len < sizeof(*m) + SAMPLE_ID_SIZE)
+			break;
+		name_max = body_len - sizeof(*m) - SAMPLE_ID_SIZE;
+		if (memchr(m->filename, '\0', name_max))
+			process_table__mmap(s->processes, (pid_t)m->pid, m->addr, m->len, m->pgoff,
+					    0, 0, m->filename);
+		break;
+	}
+	case PERF_RECORD_COMM: {
+		uint32_t ids[2];
+
+		if (body_len < 8 + SAMPLE_ID_SIZE)
+			break;
+		memcpy(ids, body, 8);
+		process_table__comm(s->processes, (pid_t)ids[0], (pid_t)ids[1], body + 8,
+				    body_len - 8 - SAMPLE_ID_SIZE,
+				    h->misc & PERF_RECORD_MISC_COMM_EXEC);
+		break;
+	}
+	case PERF_RECORD_FORK:
+	case PERF_RECORD_EXIT: {
+		struct fork_exit_body f;
+
+		if (body_len < sizeof(f))
+			break;
+		memcpy(&f, body, sizeof(f));
+		if (h->type == PERF_RECORD_FORK)
+			process_table__fork(s->processes, (pid_t)f.pid, (pid_t)f.ppid, (pid_t)f.tid,
+					    (pid_t)f.ptid);
+		else
+			process_table__exit(s->processes, (pid_t)f.pid, (pid_t)f.tid);
+		break;
+	}
+	}
+}
+
+static int compare_queued(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+
+	if (x->time != y->time)
+		return (x->time > y->time) - (x->time < y->time);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Handle every queued record with a time up to @limit, oldest first. */
+static void flush_queue(struct sampler *s, uint64_t limit)
+{
+	size_t i, n = 0;
+
+	if (!s->nr_queued)
+		return;
+	qsort(s->queue, s->nr_queued, sizeof(*s->queue), compare_queued);
+	for (i = 0; i < s->nr_queued && s->queue[i].time <= limit; i++) {
+		handle_record(s, s->queue[i].rec);
+		free(s->queue[i].rec);
+		n++;
+	}
+	memmove(s->queue, s->queue + n, (s->nr_queued - n) * sizeof(*s->queue));
+	s->nr_queued -= n;
+}
+
+/*
+ * Read every ring once (a "round").  A record stamped before the previous
+ * round ended was written before this round began, so it has been read by
+ * now, whichever CPU wrote it: everything up to the previous round's latest
+ * time can be handled in order (perf's FINISHED_ROUND rule).
+ */
+static void read_round(struct sampler *s)
+{
+	unsigned ci;
+
+	for (ci = 0; ci < s->nr_cpus; ci++)
+		if (s->rings[ci])
+			ring_buffer__read(s->rings[ci], enqueue, s);
+	flush_queue(s, s->flush_limit);
+	s->flush_limit = s->round_max_time;
+}
+
+static bool child_exited(struct sampler *s)
+{
+	int status;
+	pid_t r;
+
+	if (s->child <= 0)
+		return false;
+	if (s->child_reaped)
+		return true;
+	r = waitpid(s->child, &status, WNOHANG);
+	if (r == s->child) {
+		s->child_status = status;
+		s->child_reaped = true;
+		return true;
+	}
+	return r < 0 && errno == ECHILD;
+}
+
+enum sampler_state sampler__poll(struct sampler *s, int timeout_ms)
+{
+	size_t i;
+	int n;
+
+	n = poll(s->pollfds, s->nr_fds, timeout_ms);
+	if (n > 0) {
+		for (i = 0; i < s->nr_fds; i++) {
+			/* the event's task has exited: stop watching the descriptor */
+			if (s->pollfds[i].revents & (POLLHUP | POLLERR)) {
+				s->pollfds[i].fd = -1;
+				s->nr_hup++;
+			}
+		}
+	}
+	read_round(s);
+	if (s->opts.argv)
+		return child_exited(s) ? SAMPLER_TARGET_EXITED : SAMPLER_RUNNING;
+	if (!s->opts.system_wide && s->nr_fds && s->nr_hup == s->nr_fds)
+		return SAMPLER_TARGET_EXITED;
+	return SAMPLER_RUNNING;
+}
+
+void sampler__stop(struct sampler *s)
+{
+	unsigned ci;
+	size_t i;
+
+	for (i = 0; i < s->nr_fds; i++)
+		ioctl(s->fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	for (ci = 0; ci < s->nr_cpus; ci++)
+		if (s->rings[ci]) {
+			ring_buffer__read(s->rings[ci], enqueue, s);
+			s->stats.corrupt += ring_buffer__corrupt(s->rings[ci]);
+		}
+	flush_queue(s, UINT64_MAX);
+	fs_debug("sampler: %llu records read, %llu samples, %llu corrupt",
+		 (unsigned long long)s->seq, (unsigned long long)s->stats.samples,
+		 (unsigned long long)s->stats.corrupt);
+}
+
+void sampler__stats(const struct sampler *s, struct sampler_stats *stats)
+{
+	*stats = s->stats;
+}
+
+const struct process_table *sampler__processes(const struct sampler *s)
+{
+	return s->processes;
+}
+
+pid_t sampler__child(const struct sampler *s)
+{
+	return s->child;
+}
+
+int sampler__reap_child(struct sampler *s)
+{
+	int status;
+
+	if (s->child <= 0)
+		return -1;
+	if (!s->child_reaped) {
+		if (waitpid(s->child, &status, WNOHANG) == 0) {
+			kill(s->child, SIGTERM);
+			while (waitpid(s->child, &status, 0) < 0 && errno == EINTR)
+				;
+		}
+		s->child_status = status;
+		s->child_reaped = true;
+	}
+	return s->child_status;
+}
