@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # `make bench`: speed and memory figures for flamesamp beside its peers
-# (flamegraph.pl, stackcollapse-perf.pl) when those are on PATH.  Prints
+# (flamegraph.pl, stackcollapse-perf.pl, perf record) when those are on PATH.  Prints
 # figures only; nothing here passes or fails on a time.
 #
 #   bench/run-bench.sh BUILD_DIR

@@ -63,5 +63,6 @@ int cli_write_output(const char *path, const char *what, cli_write_fn write, con
 int cmd_render(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

@@ -49,7 +49,6 @@ static void usage(FILE *out)
 		"2 usage error (unknown option, bad value, missing or unreadable input file).\n");
 }
 
-
 static struct option long_options[RENDER_LONG_OPTIONS_MAX + 3];
 
 static void build_long_options(void)

@@ -19,6 +19,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"record", cmd_record,
+	 "sample CPU stacks of a process, a command or the whole system (the default)"},
 	{"render", cmd_render, "draw folded stacks as an interactive SVG flame graph"},
 	{"collapse", cmd_collapse,
 	 "convert perf script, V8, pprof or bpftrace output to folded stacks"},
@@ -29,7 +31,9 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: flamesamp COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	fprintf(out,
+		"usage: flamesamp [record] [OPTIONS] -p PID | -t TID | -a | -- COMMAND [ARGS]\n"
+		"       flamesamp COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`flamesamp COMMAND --help` describes each command's options.\n");
@@ -52,6 +56,9 @@ int main(int argc, char **argv)
 		printf("flamesamp %s\n", FLAMESAMP_VERSION);
 		return EXIT_OK;
 	}
+	/* options first: `flamesamp -p PID` records, as the command most used */
+	if (argv[1][0] == '-')
+		return cmd_record(argc, argv);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

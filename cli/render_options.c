@@ -314,7 +314,7 @@ out:
 void render_options__usage(FILE *out)
 {
 	fprintf(out,
-"      --title TEXT     title (default \"Flame Graph\", \"Icicle Graph\" or \"Flame Chart\")\n"
+		"      --title TEXT     title (default \"Flame Graph\", \"Icicle Graph\" or \"Flame Chart\")\n"
 		"      --subtitle TEXT  second title line\n"
 		"      --notes TEXT     notes kept in an XML comment of the SVG\n"
 		"      --countname TEXT what the counts are (default \"samples\")\n"

@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * flamesamp [record]: sample CPU stacks with perf_event_open and write a flame
+ * graph (or folded stacks) when the target exits, the duration ends, or the
+ * user presses Ctrl-C.  Options follow perf record (-p -t -a -F -c -d -m)
+ * and flamegraph.pl (every render option).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/record_output.h"
+#include "cli/render_options.h"
+#include "common/log.h"
+#include "common/number.h"
+#include "common/output_file.h"
+#include "common/u64_map.h"
+#include "sampler/sampler.h"
+#include "sampler/stack_table.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: flamesamp [record] [OPTIONS] -p PID[,PID...] | -t TID[,TID...] | -a\n"
+		"       flamesamp [record] [OPTIONS] [--] COMMAND [ARGS...]\n"
+		"\n"
+		"Sample CPU stacks with perf_event_open and write a flame graph when the\n"
+		"target exits, the duration ends, or on Ctrl-C / SIGTERM.  Needs root or\n"
+		"CAP_PERFMON unless kernel.perf_event_paranoid allows it.\n"
+		"\n"
+		"Target:\n"
+		"  -p, --pid-target LIST every thread of these processes, new threads included\n"
+		"  -t, --tid-target LIST these threads (and the threads they start)\n"
+		"  -a, --all-cpus       every process on every CPU, kernel included\n"
+		"  COMMAND [ARGS]       run COMMAND and profile it from its first instruction;\n"
+		"                       flamesamp exits with its status\n"
+		"Sampling:\n"
+		"  -F, --freq HZ        samples per second per CPU (default 997)\n"
+		"  -c, --count PERIOD   one sample every PERIOD events instead of -F\n"
+		"  -e, --event NAME     cycles, cpu-clock or task-clock (default: cycles when the\n"
+		"                       CPU has a counter, else cpu-clock (-a) or task-clock)\n"
+		"  -d, --duration SECS  stop after SECS seconds (fractions allowed)\n"
+		"  -m, --mmap-pages N   ring buffer per CPU: N pages (a power of two), or a size\n"
+		"                       with K or M (default 128 pages = 512K)\n"
+		"      --no-kernel      user stacks only (time in system calls is still counted,\n"
+		"                       under the user frames that made them)\n"
+		"      --max-stack N    keep the N innermost frames of each sample\n"
+		"Output:\n"
+		"  -o, --output FILE    where to write (default flamegraph.svg); the extension\n"
+		"                       picks the format: .svg, or .folded / .txt for folded stacks\n"
+		"      --format FMT     svg or folded, whatever the extension\n"
+		"      --pid            begin each stack with \"comm-PID\"\n"
+		"      --tid            begin each stack with \"comm-PID/TID\"\n"
+		"      --open           open the SVG with the desktop's default viewer\n"
+		"  -q, --quiet          no status line and no summary\n"
+		"  -v, --verbose        more detail (twice: debug)\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Flame graph options (as in `flamesamp render`):\n");
+	render_options__usage(out);
+	fprintf(out,
+		"\n"
+		"Folded lines are \"comm;outermost;...;leaf COUNT\" with COUNT in samples;\n"
+		"kernel frames end in _[k]; a frame without a symbol shows its file\n"
+		"([libfoo.so]) or [unknown].  Under sudo, output files belong to the invoking\n"
+		"user.  Exit status: 0 success (the command's status with COMMAND), 1 runtime\n"
+		"failure, 2 usage error.\n");
+}
+
+enum {
+	OPT_NO_KERNEL = 1024,
+	OPT_MAX_STACK,
+	OPT_FORMAT,
+	OPT_PID,
+	OPT_TID,
+	OPT_OPEN,
+};
+
+static const struct option record_options[] = {
+	{"pid-target", required_argument, NULL, 'p'},
+	{"tid-target", required_argument, NULL, 't'},
+	{"all-cpus", no_argument, NULL, 'a'},
+	{"freq", required_argument, NULL, 'F'},
+	{"count", required_argument, NULL, 'c'},
+	{"event", required_argument, NULL, 'e'},
+	{"duration", required_argument, NULL, 'd'},
+	{"mmap-pages", required_argument, NULL, 'm'},
+	{"no-kernel", no_argument, NULL, OPT_NO_KERNEL},
+	{"max-stack", required_argument, NULL, OPT_MAX_STACK},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"pid", no_argument, NULL, OPT_PID},
+	{"tid", no_argument, NULL, OPT_TID},
+	{"open", no_argument, NULL, OPT_OPEN},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+};
+
+#define NR_RECORD_OPTIONS (sizeof(record_options) / sizeof(record_options[0]))
+
+struct record_args {
+	struct sampler_options sampler;
+	struct record_output_options out;
+	struct render_args render;
+	pid_t *pids, *tids;
+	size_t nr_pids, nr_tids;
+	double duration; /* seconds; 0: until the target exits or a signal */
+	const char *output;
+	bool open, quiet;
+	bool freq_given, period_given;
+};
+
+/* "123,456" -> pids.  0, or -1 after printing the problem. */
+static int parse_pid_list(const char *option, const char *arg, pid_t **list, size_t *nr)
+{
+	const char *p = arg;
+
+	do {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || (*end && *end != ',') || errno || v <= 0 || v > 0x3fffffff) {
+			cli_error("invalid value for %s: '%s' (expected process ids separated by "
+				  "commas)",
+				  option, arg);
+			return -1;
+		}
+		*list = realloc(*list, (*nr + 1) * sizeof(**list));
+		if (!*list)
+			abort();
+		(*list)[(*nr)++] = (pid_t)v;
+		p = *end ? end + 1 : end;
+	} while (*p);
+	return 0;
+}
+
+/* -m: pages (a power of two), or a size with K/M/G. */
+static int parse_mmap_pages(const char *arg, size_t *pages)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (end == arg || errno || arg[0] == '-')
+		goto bad;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v = v * 1024 / page;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v = v * 1024 * 1024 / page;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v = v * 1024 * 1024 * 1024 / page;
+		end++;
+		break;
+	}
+	if (*end && strcmp(end, "B") && strcmp(end, "b"))
+		goto bad;
+	if (!v || (v & (v - 1)) || v > (1ULL << 20))
+		goto bad;
+	*pages = (size_t)v;
+	return 0;
+bad:
+	cli_error("invalid value for -m: '%s' (expected a power of two of pages, such as 128, "
+		  "or a size such as 512K or 4M)",
+		  arg);
+	return -1;
+}
+
+static int parse_event(const char *arg, enum sampler_event *event)
+{
+	static const struct {
+		const char *name;
+		enum sampler_event event;
+	} events[] = {
+		{"cycles", SAMPLER_EVENT_CYCLES},
+		{"cpu-cycles", SAMPLER_EVENT_CYCLES},
+		{"cpu-clock", SAMPLER_EVENT_CPU_CLOCK},
+		{"task-clock", SAMPLER_EVENT_TASK_CLOCK},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		if (!strcmp(arg, events[i].name)) {
+			*event = events[i].event;
+			return 0;
+		}
+	}
+	cli_error("unknown event '%s' (expected cycles, cpu-clock or task-clock)", arg);
+	return -1;
+}
+
+static struct option long_options[NR_RECORD_OPTIONS + RENDER_LONG_OPTIONS_MAX + 1];
+
+static void build_long_options(void)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < NR_RECORD_OPTIONS; i++)
+		long_options[n++] = record_options[i];
+	for (i = 0; render_long_options[i].name; i++)
+		long_options[n++] = render_long_options[i];
+	long_options[n] = (struct option){0};
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* One record option; 0, or -1 after printing the problem. */
+static int handle_option(struct record_args *a, int c, const char *arg)
+{
+	long v;
+
+	switch (c) {
+	case 'p':
+		return parse_pid_list("-p", arg, &a->pids, &a->nr_pids);
+	case 't':
+		return parse_pid_list("-t", arg, &a->tids, &a->nr_tids);
+	case 'a':
+		a->sampler.system_wide = true;
+		return 0;
+	case 'F':
+		if (cli_parse_int("-F", arg, 1, 1000000, &v))
+			return -1;
+		a->sampler.freq = (unsigned)v;
+		a->freq_given = true;
+		return 0;
+	case 'c':
+		if (cli_parse_int("-c", arg, 1, 0x7fffffffffffffffL, &v))
+			return -1;
+		a->sampler.period = (uint64_t)v;
+		a->period_given = true;
+		return 0;
+	case 'e':
+		return parse_event(arg, &a->sampler.event);
+	case 'd':
+		if (cli_parse_double("-d", arg, &a->duration))
+			return -1;
+		if (!(a->duration > 0) || !isfinite(a->duration)) {
+			cli_error("invalid value for -d: '%s' (expected seconds above 0)", arg);
+			return -1;
+		}
+		return 0;
+	case 'm':
+		return parse_mmap_pages(arg, &a->sampler.ring_pages);
+	case OPT_NO_KERNEL:
+		a->sampler.no_kernel = true;
+		return 0;
+	case OPT_MAX_STACK:
+		if (cli_parse_int("--max-stack", arg, 1, 65535, &v))
+			return -1;
+		a->sampler.max_stack = (unsigned)v;
+		return 0;
+	case 'o':
+		a->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "svg")) {
+			a->out.format = RECORD_FORMAT_SVG;
+		} else if (!strcmp(arg, "folded")) {
+			a->out.format = RECORD_FORMAT_FOLDED;
+		} else {
+			cli_error("unknown format '%s' for --format (expected svg or folded)", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_PID:
+		a->out.with_pid = true;
+		return 0;
+	case OPT_TID:
+		a->out.with_pid = a->out.with_tid = true;
+		return 0;
+	case OPT_OPEN:
+		a->open = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	case 'v':
+		cli_verbose++;
+		return 0;
+	default:
+		return render_args__handle(&a->render, c, arg);
+	}
+}
+
+/* 0, -1 for --help, or an exit code after printing the problem. */
+static int parse_args(int argc, char **argv, struct record_args *a)
+{
+	int c, targets;
+
+	render_args__init(&a->render);
+	a->out.format = RECORD_FORMAT_AUTO;
+	build_long_options();
+	opterr = 0;
+	optind = 1;
+	/* "+": stop at the command, whose own options are not ours */
+	while ((c = getopt_long(argc, argv, "+:p:t:aF:c:e:d:m:o:qvh", long_options, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		if (c == '?') {
+			cli_error("unknown option '%s' (see 'flamesamp record --help')",
+				  cli_bad_option(long_options, argv));
+			return EXIT_USAGE;
+		}
+		if (c == ':') {
+			cli_error("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		if (handle_option(a, c, optarg))
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		a->sampler.argv = argv + optind;
+	targets = !!a->nr_pids + !!a->nr_tids + a->sampler.system_wide + !!a->sampler.argv;
+	if (targets == 0) {
+		cli_error("nothing to profile: give -p PID, -t TID, -a, or a command (see "
+			  "'flamesamp record --help')");
+		return EXIT_USAGE;
+	}
+	if (targets > 1) {
+		cli_error("give only one of -p, -t, -a and a command");
+		return EXIT_USAGE;
+	}
+	if (a->freq_given && a->period_given) {
+		cli_error("-F and -c cannot be combined");
+		return EXIT_USAGE;
+	}
+	a->sampler.pids = a->pids;
+	a->sampler.nr_pids = a->nr_pids;
+	a->sampler.tids = a->tids;
+	a->sampler.nr_tids = a->nr_tids;
+	if (!a->output)
+		a->output = "flamegraph.svg";
+	if (a->out.format == RECORD_FORMAT_AUTO)
+		a->out.format = has_suffix(a->output, ".folded") || has_suffix(a->output, ".txt")
+					? RECORD_FORMAT_FOLDED
+					: RECORD_FORMAT_SVG;
+	return render_args__finish(&a->render);
+}
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: poll() returns at once with EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ---- errors ---- */
+
+static long read_sysctl(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool process_exists(pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
+/* Before opening anything: every -p/-t target exists and -F is allowed. */
+static int check_targets(const struct record_args *a)
+{
+	long max_rate = read_sysctl("perf_event_max_sample_rate");
+	size_t i;
+
+	for (i = 0; i < a->nr_pids; i++) {
+		if (!process_exists(a->pids[i])) {
+			cli_error("-p %d: no such process", a->pids[i]);
+			return EXIT_FAILURE_RUNTIME;
+		}
+	}
+	for (i = 0; i < a->nr_tids; i++) {
+		if (!process_exists(a->tids[i])) {
+			cli_error("-t %d: no such process (or thread)", a->tids[i]);
+			return EXIT_FAILURE_RUNTIME;
+		}
+	}
+	if (!a->sampler.period && max_rate > 0 && a->sampler.freq > (unsigned long)max_rate) {
+		cli_error("-F %u is above kernel.perf_event_max_sample_rate (%ld): use a lower -F, "
+			  "or raise the limit with 'sysctl kernel.perf_event_max_sample_rate=%u'",
+			  a->sampler.freq, max_rate, a->sampler.freq);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void explain_open_error(const struct record_args *a, int err)
+{
+	long paranoid = read_sysctl("perf_event_paranoid");
+	long mlock_kb = read_sysctl("perf_event_mlock_kb");
+
+	switch (err) {
+	case ESRCH:
+		cli_error("the target exited before recording could start (no such process)");
+		break;
+	case EACCES:
+	case EPERM:
+		cli_error("permission denied: kernel.perf_event_paranoid is %ld, so %s needs root "
+			  "or CAP_PERFMON; run with sudo, or allow it with 'sysctl "
+			  "kernel.perf_event_paranoid=%d'",
+			  paranoid, a->sampler.system_wide ? "profiling every CPU" : "this profile",
+			  a->sampler.system_wide ? 0 : 1);
+		break;
+	case ENOMEM:
+		cli_error(
+			"cannot map the ring buffers (%zu pages per CPU): over the locked-memory "
+			"limit (kernel.perf_event_mlock_kb is %ld per CPU, plus 'ulimit -l'); use "
+			"a smaller -m or run as root",
+			a->sampler.ring_pages ? a->sampler.ring_pages : 128, mlock_kb);
+		break;
+	case EMFILE:
+	case ENFILE:
+		cli_error("too many open files: one event is opened per thread and CPU; raise "
+			  "'ulimit -n'");
+		break;
+	case EINVAL:
+		cli_error("the kernel rejected the event (invalid argument): check -F, -c, -e and "
+			  "--max-stack");
+		break;
+	case ENOENT:
+	case ENODEV:
+	case EOPNOTSUPP:
+		cli_error("event '%s' is not supported on this machine (try -e cpu-clock)",
+			  a->sampler.event == SAMPLER_EVENT_TASK_CLOCK	? "task-clock"
+			  : a->sampler.event == SAMPLER_EVENT_CPU_CLOCK ? "cpu-clock"
+									: "cycles");
+		break;
+	default:
+		cli_error("cannot start sampling: %s", strerror(err));
+	}
+}
+
+/* ---- terminal ---- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "12,345" */
+static const char *thousands(uint64_t v, char *buf, size_t size)
+{
+	fs_format_count_grouped((double)v, buf, size);
+	return buf;
+}
+
+static void print_status(double elapsed, const struct sampler_stats *st)
+{
+	char samples[FS_COUNT_BUFSIZE], lost[FS_COUNT_BUFSIZE];
+
+	fprintf(stderr, "\r%s: recording %.1f s, %s samples, %s lost\033[K", cli_program, elapsed,
+		thousands(st->samples, samples, sizeof(samples)),
+		thousands(st->lost + st->lost_samples, lost, sizeof(lost)));
+	fflush(stderr);
+}
+
+struct record_state {
+	struct record_args *args;
+	struct stack_table *stacks;
+	struct u64_map pids_seen;
+};
+
+static void on_sample(const struct sampler_sample *s, void *ctx)
+{
+	struct record_state *st = ctx;
+	const struct record_output_options *o = &st->args->out;
+
+	if (!u64_map__get(&st->pids_seen, (uint32_t)s->pid))
+		u64_map__set(&st->pids_seen, (uint32_t)s->pid, st);
+	stack_table__add(st->stacks, s->comm, o->with_pid ? s->pid : 0, o->with_tid ? s->tid : 0,
+			 s->frames, s->nr_frames, 1);
+}
+
+/* Run the sampling loop until the target exits, the duration ends or a signal. */
+static void record_loop(struct record_args *a, struct sampler *s, bool status_line)
+{
+	double start = now_seconds(), last_status = 0;
+	struct sampler_stats st;
+
+	for (;;) {
+		double elapsed;
+		enum sampler_state state = sampler__poll(s, 100);
+
+		elapsed = now_seconds() - start;
+		if (status_line && elapsed - last_status >= 0.25) {
+			sampler__stats(s, &st);
+			print_status(elapsed, &st);
+			last_status = elapsed;
+		}
+		if (state == SAMPLER_TARGET_EXITED || stop_signal)
+			break;
+		if (a->duration > 0 && elapsed >= a->duration)
+			break;
+	}
+	if (status_line)
+		fprintf(stderr, "\r\033[K");
+}
+
+static const char *default_subtitle(const struct record_args *a, const struct sampler_stats *st,
+				    char *buf, size_t size)
+{
+	char samples[FS_COUNT_BUFSIZE];
+	int n;
+
+	if (a->sampler.period)
+		n = snprintf(buf, size, "%s, every %llu events, %s samples", st->event_name,
+			     (unsigned long long)a->sampler.period,
+			     thousands(st->samples, samples, sizeof(samples)));
+	else
+		n = snprintf(buf, size, "%s at %u Hz, %s samples", st->event_name, a->sampler.freq,
+			     thousands(st->samples, samples, sizeof(samples)));
+	if (n > 0 && (size_t)n < size && (st->lost || st->lost_samples || st->throttled))
+		snprintf(buf + n, size - (size_t)n, ", %llu lost, %llu throttled",
+			 (unsigned long long)(st->lost + st->lost_samples),
+			 (unsigned long long)st->throttled);
+	return buf;
+}
+
+/* The exit code for a command's wait status, as a shell reports it. */
+static int command_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FAILURE_RUNTIME;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_args a;
+	struct record_state state = {0};
+	struct sampler *s = NULL;
+	struct output_file *of = NULL;
+	struct sampler_stats st;
+	char subtitle[256];
+	bool status_line;
+	int ret, err, child_status = -1;
+
+	memset(&a, 0, sizeof(a));
+	ret = parse_args(argc, argv, &a);
+	if (ret) {
+		ret = ret < 0 ? EXIT_OK : ret;
+		goto out;
+	}
+	ret = check_targets(&a);
+	if (ret)
+		goto out;
+	/* a path that cannot be written fails now, not after a long recording */
+	of = output_file__open(a.output);
+	if (!of) {
+		cli_error("cannot write '%s': %s",
+			  strcmp(a.output, "-") ? a.output : "standard output", strerror(errno));
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+
+	state.args = &a;
+	state.stacks = stack_table__new();
+	a.sampler.on_sample = on_sample;
+	a.sampler.ctx = &state;
+	install_signal_handlers();
+	s = sampler__new(&a.sampler);
+	if (!s) {
+		explain_open_error(&a, errno);
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	sampler__stats(s, &st);
+	err = sampler__start(s);
+	if (err && a.sampler.argv) {
+		cli_error("cannot run '%s': %s", a.sampler.argv[0], strerror(-err));
+		ret = 127; /* as a shell says "command not found" */
+		goto out;
+	}
+	if (err) {
+		cli_error("cannot start sampling: %s", strerror(-err));
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	status_line = !a.quiet && isatty(STDERR_FILENO);
+	if (!a.quiet) {
+		if (a.sampler.period)
+			fprintf(stderr, "%s: sampling %s every %llu events on %u CPUs", cli_program,
+				st.event_name, (unsigned long long)a.sampler.period, st.nr_cpus);
+		else
+			fprintf(stderr, "%s: sampling %s at %u Hz on %u CPUs", cli_program,
+				st.event_name, a.sampler.freq ? a.sampler.freq : 997, st.nr_cpus);
+		fprintf(stderr, "%s%s%s\n",
+			st.event_fallback ? " (no hardware cycles counter)" : "",
+			st.kernel_excluded && !a.sampler.no_kernel
+				? " (user space only: kernel.perf_event_paranoid)"
+				: "",
+			a.sampler.argv ? "" : "; Ctrl-C to stop");
+	}
+	record_loop(&a, s, status_line);
+	sampler__stop(s);
+	sampler__stats(s, &st);
+	if (sampler__child(s) > 0)
+		child_status = sampler__reap_child(s);
+
+	if (!a.render.fg.subtitle) {
+		a.sampler.freq = a.sampler.freq ? a.sampler.freq : 997;
+		a.render.fg.subtitle = default_subtitle(&a, &st, subtitle, sizeof(subtitle));
+	}
+	a.out.output = a.output;
+	a.out.render = &a.render;
+	ret = record_output__write(&a.out, state.stacks, sampler__processes(s), of);
+	of = NULL;
+	if (!a.quiet) {
+		char samples[FS_COUNT_BUFSIZE];
+
+		fprintf(stderr, "%s: %s samples, %llu lost, %llu throttled, %zu process%s",
+			cli_program, thousands(st.samples, samples, sizeof(samples)),
+			(unsigned long long)(st.lost + st.lost_samples),
+			(unsigned long long)st.throttled, state.pids_seen.count,
+			state.pids_seen.count == 1 ? "" : "es");
+		if (ret == EXIT_OK)
+			fprintf(stderr, "; wrote %s",
+				strcmp(a.output, "-") ? a.output : "standard output");
+		fprintf(stderr, "\n");
+		if (st.lost + st.lost_samples)
+			fprintf(stderr,
+				"%s: samples were lost: use larger ring buffers (-m, now %zu KiB per "
+				"CPU) or a lower -F\n",
+				cli_program, st.ring_bytes / 1024);
+	}
+	if (ret == EXIT_OK && a.open)
+		record_output__open_viewer(a.output);
+	if (ret == EXIT_OK && child_status >= 0)
+		ret = command_exit_code(child_status);
+out:
+	output_file__abort(of);
+	sampler__free(s);
+	stack_table__free(state.stacks);
+	u64_map__release(&state.pids_seen);
+	free(a.pids);
+	free(a.tids);
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef FLAMESAMP_CLI_RECORD_OUTPUT_H
+#define FLAMESAMP_CLI_RECORD_OUTPUT_H
+
+/*
+ * The end of a recording: symbolize each distinct stack once, name frames
+ * the way perf script + stackcollapse-perf do, and write folded stacks or
+ * the SVG.
+ */
+
+#include <stdbool.h>
+
+#include "cli/render_options.h"
+#include "common/output_file.h"
+#include "sampler/process_table.h"
+#include "sampler/stack_table.h"
+
+enum record_format {
+	RECORD_FORMAT_AUTO,
+	RECORD_FORMAT_SVG,
+	RECORD_FORMAT_FOLDED,
+};
+
+struct record_output_options {
+	enum record_format format;
+	bool with_pid, with_tid; /* "comm-PID" / "comm-PID/TID" */
+	const char *output;	 /* path, or "-" */
+	struct render_args *render;
+};
+
+/*
+ * Write @stacks to @of (consumed: committed or aborted).  Under sudo the
+ * file is given to SUDO_UID/SUDO_GID.  Prints problems; returns an exit code.
+ */
+int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
+			 const struct process_table *pt, struct output_file *of);
+
+/* Open @path with the desktop's opener (xdg-open), as the invoking user under sudo. */
+void record_output__open_viewer(const char *path);
+
+#endif

@@ -1,0 +1,558 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Recording (`flamesamp [record]`) end to end, as root, on small programs built here from
+# tests/programs: the CPU split of a known workload, attaching to a running process, threads
+# and libraries that appear after attaching, kernel frames, stopping on SIGINT/SIGTERM and on
+# the target's exit, exit statuses and errors, naming and ownership of the output.
+#
+# Without root, or when the kernel refuses perf_event_open(2), every check is skipped with
+# the reason; perf_event_open is probed by a small program of its own (tests/programs/
+# perf_probe.c), so that a flamesamp that cannot record fails instead of skipping.
+#
+# The proportions checked are those of CPU time, which sampling only estimates: the split of
+# cpu_split is recorded over 3 s of its CPU time (-- CMD; cpu_split counts CPU time, so a busy
+# machine does not thin the samples out) or 3 s of wall-clock time (-p -d 3), at 997 Hz: about
+# 3000 samples, over which the sampling error of a share has a standard deviation under 0.9
+# points; the tolerance is 3 points.
+source "$(dirname "$0")/lib.sh"
+
+T=$TESTDIR
+PROGRAMS=$REPO/tests/programs
+bg_pids=()
+cleanup() {
+	local p
+	for p in "${bg_pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$TESTDIR"
+}
+trap cleanup EXIT
+
+# ---- what the machine allows
+
+SKIP_REASON=""   # set: skip every check
+SYSTEM_REASON="" # set: skip the checks that need -a
+have_xmllint=1
+command -v xmllint >/dev/null || have_xmllint=0
+
+build_programs() {
+	local flags=(-O1 -g -fno-omit-frame-pointer) p
+	for p in cpu_split late_threads syscalls exit_status perf_probe; do
+		"${CC:-cc}" "${flags[@]}" -o "$T/$p" "$PROGRAMS/$p.c" -pthread 2>>"$T/cc.err" || return 1
+	done
+	"${CC:-cc}" "${flags[@]}" -o "$T/dlopen_late" "$PROGRAMS/dlopen_late.c" -ldl 2>>"$T/cc.err" &&
+		"${CC:-cc}" "${flags[@]}" -shared -fPIC -o "$T/liblate.so" "$PROGRAMS/late_lib.c" \
+			2>>"$T/cc.err"
+}
+
+if [ "$(id -u)" != 0 ]; then
+	SKIP_REASON="not running as root (uid $(id -u)): recording other processes, -a and the sudo ownership need root"
+elif [ ! -e /proc/sys/kernel/perf_event_paranoid ]; then
+	SKIP_REASON="this kernel has no perf events (no /proc/sys/kernel/perf_event_paranoid)"
+elif ! command -v "${CC:-cc}" >/dev/null; then
+	SKIP_REASON="no C compiler (${CC:-cc}) to build the programs to profile"
+elif ! build_programs; then
+	fail "record: build tests/programs" "$(head -c 500 "$T/cc.err")"
+	finish
+	exit
+elif ! probe=$("$T/perf_probe"); then
+	SKIP_REASON="$probe (perf_event_paranoid $(cat /proc/sys/kernel/perf_event_paranoid))"
+elif ! probe=$("$T/perf_probe" system); then
+	SYSTEM_REASON="$probe"
+fi
+
+# skip_all REASON NAME...: if REASON is set, report every NAME skipped and succeed
+skip_all() {
+	local reason=$1 name
+	shift
+	[ -n "$reason" ] || return 1
+	for name; do
+		skip "$name" "$reason"
+	done
+}
+
+# ---- running things
+
+# run NAME ARGS...: runs flamesamp with ARGS (killed after 60 s); stdout and stderr go to
+# $T/NAME.out and $T/NAME.err; sets rc and elapsed (seconds)
+run() {
+	local name=$1 start
+	shift
+	start=$(date +%s.%N)
+	timeout -k 5 60 "$FLAMESAMP" "$@" >"$T/$name.out" 2>"$T/$name.err"
+	rc=$?
+	elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+
+# outcome NAME: how the last run of NAME ended, for failure messages
+outcome() {
+	local how="exit $rc"
+	[ "$rc" -eq 124 ] && how="still running after the time limit, killed"
+	echo "$how after ${elapsed}s, stderr: $(head -c 300 "$T/$1.err")"
+}
+
+# spawn VAR PROGRAM ARGS...: starts a program in the background, its pid in VAR and its
+# output in $T/VAR.log; it is killed at the end if still running
+spawn() {
+	local var=$1
+	shift
+	"$@" >"$T/$var.log" 2>&1 &
+	printf -v "$var" %s "$!"
+	bg_pids+=("$!")
+}
+
+# wait_ready VAR: waits (up to 10 s) until the program spawned as VAR printed "ready"
+wait_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^ready' "$T/$1.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stop() {
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# alive PID: the process exists and is not a zombie (an exited child of this shell stays a
+# zombie, for which kill -0 still succeeds, until it is waited for)
+alive() {
+	local state
+	state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_exit PID SECONDS: sets rc to the exit status of the background child PID, or kills it
+# and sets rc to 124 if it is still running after SECONDS; elapsed is the time waited
+wait_exit() {
+	local i start
+	start=$(date +%s.%N)
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	if alive "$1"; then
+		kill -KILL "$1"
+		wait "$1" 2>/dev/null
+		rc=124
+	else
+		wait "$1"
+		rc=$?
+	fi
+	elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+
+# ---- reading folded output: "comm;outermost;...;leaf COUNT", kernel frames end in "_[k]"
+
+# The awk programs split a line into f[1] = comm, f[2..n] = frames, and the count $NF.
+# shellcheck disable=SC2016 # awk text
+SPLIT='n = split(substr($0, 1, length($0) - length($NF) - 1), f, ";")'
+
+# weight FILE FRAME: samples whose stack holds FRAME
+weight() {
+	awk -v want="$2" "{ $SPLIT"'
+		for (i = 2; i <= n; i++)
+			if (f[i] == want) { w += $NF; break }
+	} END { print w + 0 }' "$1"
+}
+
+# folded_ok FILE: non-empty, every line "STACK COUNT", the last one complete
+folded_ok() {
+	[ -s "$1" ] && [ -z "$(tail -c 1 "$1")" ] &&
+		awk '!/^[^ ;].* [0-9]+$/ { bad = 1 } END { exit bad }' "$1"
+}
+
+# svg_ok FILE: non-empty, complete (ends with </svg>), well-formed when xmllint is there
+svg_ok() {
+	[ -s "$1" ] && tail -c 16 "$1" | grep -q '</svg>' &&
+		{ [ "$have_xmllint" = 0 ] || xmllint --noout "$1" 2>/dev/null; }
+}
+
+# split_report FILE: the shares of leaf_a, leaf_b and leaf_c in their samples; succeeds when
+# there are at least 300 and each share is within 3 points of 60, 30 and 10 %
+split_report() {
+	awk -v a="$(weight "$1" leaf_a)" -v b="$(weight "$1" leaf_b)" -v c="$(weight "$1" leaf_c)" '
+	function off(share, want) { return share > want + 3 || share < want - 3 }
+	BEGIN {
+		t = a + b + c
+		if (t == 0) { print "no leaf_a, leaf_b or leaf_c samples"; exit 1 }
+		pa = 100 * a / t; pb = 100 * b / t; pc = 100 * c / t
+		printf "leaf_a %.1f%%, leaf_b %.1f%%, leaf_c %.1f%% of %d samples\n", pa, pb, pc, t
+		exit t < 300 || off(pa, 60) || off(pb, 30) || off(pc, 10)
+	}'
+}
+
+# path_share FILE COMM PATH: percentage of the samples of the last frame of PATH ("a;b;c")
+# that are in stacks of COMM holding the frames of PATH next to each other
+path_share() {
+	awk -v comm="$2" -v path="$3" "{ $SPLIT"'
+		last = path
+		sub(/.*;/, "", last)
+		s = ";"
+		has = 0
+		for (i = 2; i <= n; i++) {
+			s = s f[i] ";"
+			if (f[i] == last) has = 1
+		}
+		if (!has) next
+		all += $NF
+		if (f[1] == comm && index(s, ";" path ";")) good += $NF
+	} END { printf "%d\n", all ? 100 * good / all : 0 }' "$1"
+}
+
+# kernel_share FILE COMM: percentage of the samples of COMM with a kernel frame
+kernel_share() {
+	awk -v comm="$2" "{ $SPLIT"'
+		if (f[1] != comm) next
+		all += $NF
+		for (i = 2; i <= n; i++)
+			if (f[i] ~ /_\[k\]$/) { k += $NF; break }
+	} END { printf "%d\n", all ? 100 * k / all : 0 }' "$1"
+}
+
+# misordered FILE: lines where a user frame follows a kernel frame
+misordered() {
+	awk "{ $SPLIT"'
+		kernel = 0
+		for (i = 2; i <= n; i++)
+			if (f[i] ~ /_\[k\]$/) kernel = 1
+			else if (kernel) { bad++; break }
+	} END { print bad + 0 }' "$1"
+}
+
+# leaf_unresolved FILE: samples whose innermost user frame is "[liblate.so]" or "[unknown]"
+leaf_unresolved() {
+	awk "{ $SPLIT"'
+		for (i = n; i >= 2 && f[i] ~ /_\[k\]$/; i--)
+			;
+		if (i >= 2 && (f[i] == "[liblate.so]" || f[i] == "[unknown]")) w += $NF
+	} END { print w + 0 }' "$1"
+}
+
+# max_frames FILE: the most frames (kernel and user, the comm not counted) on a line
+max_frames() {
+	awk "{ $SPLIT"'; if (n - 1 > m) m = n - 1 } END { print m + 0 }' "$1"
+}
+
+# ---- the checks
+
+# A command run under flamesamp: its CPU split and call paths.
+test_command() {
+	local n_rc="record -- CMD: exit 0, folded output written"
+	local n_split="record -- CMD: leaf_a:leaf_b:leaf_c = 60:30:10 within 3 points"
+	local n_path="record -- CMD: cpu_split;...;main;work_a;leaf_a in most leaf_a samples"
+	local report share
+	skip_all "$SKIP_REASON" "$n_rc" "$n_split" "$n_path" && return
+	run cmd -o "$T/cmd.folded" -- "$T/cpu_split" 3000
+	if [ "$rc" -eq 0 ] && folded_ok "$T/cmd.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome cmd)"
+	fi
+	if report=$(split_report "$T/cmd.folded"); then pass "$n_split"; else fail "$n_split" "$report"; fi
+	share=$(path_share "$T/cmd.folded" cpu_split "main;work_a;leaf_a")
+	if [ "$share" -gt 50 ]; then pass "$n_path"; else fail "$n_path" "$share% of leaf_a samples"; fi
+}
+
+# Attaching to a process that is already running: the same split, and the options that shape
+# the output (default name, --pid, --tid, ownership under sudo, render options).
+test_attach() {
+	local n_rc="record -p -d 3: exit 0 after the duration, folded output written"
+	local n_split="record -p -d 3: leaf_a:leaf_b:leaf_c = 60:30:10 within 3 points"
+	local n_default="record without -o writes flamegraph.svg in the current directory"
+	local n_pid="record --pid: every line begins with cpu_split-PID;"
+	local n_owner="record under sudo: the output belongs to SUDO_UID:SUDO_GID"
+	local n_maxstack="record --max-stack 3: at most 3 frames per stack"
+	local report victim owner frames
+	skip_all "$SKIP_REASON" "$n_rc" "$n_split" "$n_default" "$n_pid" "$n_owner" \
+		"$n_maxstack" && return
+	spawn victim "$T/cpu_split"
+	sleep 0.2
+
+	run attach -p "$victim" -d 3 -o "$T/attach.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/attach.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome attach)"
+	fi
+	if report=$(split_report "$T/attach.folded"); then pass "$n_split"; else fail "$n_split" "$report"; fi
+
+	mkdir "$T/cwd"
+	(cd "$T/cwd" && run default -p "$victim" -d 0.5) # in a subshell: run's variables are lost
+	if svg_ok "$T/cwd/flamegraph.svg"; then
+		pass "$n_default"
+	else
+		fail "$n_default" "$(ls "$T/cwd"), stderr: $(head -c 300 "$T/default.err")"
+	fi
+
+	run pid -p "$victim" -d 1 --pid -o "$T/pid.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/pid.folded" &&
+		! grep -v -q "^cpu_split-$victim;" "$T/pid.folded"; then
+		pass "$n_pid"
+	else
+		fail "$n_pid" "$(outcome pid); first line: $(head -1 "$T/pid.folded" | cut -c 1-200)"
+	fi
+
+	# whoever writes the file (root, or the sudo user) must be able to create it there
+	mkdir -m 0777 "$T/owned"
+	SUDO_UID=65534 SUDO_GID=65534 run owned -p "$victim" -d 0.5 -o "$T/owned/owned.svg"
+	owner=$(stat -c %u:%g "$T/owned/owned.svg" 2>/dev/null)
+	if [ "$rc" -eq 0 ] && [ "$owner" = 65534:65534 ] && svg_ok "$T/owned/owned.svg"; then
+		pass "$n_owner"
+	else
+		fail "$n_owner" "owner '${owner:-no file}'; $(outcome owned)"
+	fi
+
+	# cpu_split's stacks are 3 user frames deep below main, so 3 cuts all of them
+	run maxstack -p "$victim" -d 1 --max-stack 3 -o "$T/maxstack.folded"
+	frames=$(max_frames "$T/maxstack.folded")
+	if [ "$rc" -eq 0 ] && folded_ok "$T/maxstack.folded" && [ "$frames" -le 3 ]; then
+		pass "$n_maxstack"
+	else
+		fail "$n_maxstack" "up to $frames frames; $(outcome maxstack)"
+	fi
+	stop "$victim"
+}
+
+# Threads created after attaching are followed.
+test_late_threads() {
+	local n_rc="record -p on late_threads: ends with the process, exit 0"
+	local n_both="record -p on late_threads: thread_spin_one and thread_spin_two each >= 25% of both"
+	local n_tid="record --tid: lines begin with late_threads-PID/TID, one TID per thread function"
+	local target one two tids
+	skip_all "$SKIP_REASON" "$n_rc" "$n_both" "$n_tid" && return
+	spawn target "$T/late_threads" 2000
+	if ! wait_ready target; then
+		fail "$n_rc" "late_threads did not start: $(head -c 200 "$T/target.log")"
+		return
+	fi
+	run threads -p "$target" -o "$T/threads.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/threads.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome threads)"
+	fi
+	one=$(weight "$T/threads.folded" thread_spin_one)
+	two=$(weight "$T/threads.folded" thread_spin_two)
+	if [ $((one + two)) -ge 500 ] && [ $((4 * one)) -ge $((one + two)) ] &&
+		[ $((4 * two)) -ge $((one + two)) ]; then
+		pass "$n_both"
+	else
+		fail "$n_both" "thread_spin_one $one samples, thread_spin_two $two"
+	fi
+
+	spawn target "$T/late_threads" 1000
+	if ! wait_ready target; then
+		fail "$n_tid" "late_threads did not start: $(head -c 200 "$T/target.log")"
+		return
+	fi
+	run tid -p "$target" --tid -o "$T/tid.folded"
+	# TIDs of the lines holding each thread function: one each, neither the main thread's
+	tids=$(awk "{ $SPLIT"'
+		split(f[1], id, "/")
+		for (i = 2; i <= n; i++)
+			if (f[i] == "thread_spin_one" || f[i] == "thread_spin_two") seen[f[i] " " id[2]] = 1
+	} END { for (k in seen) print k }' "$T/tid.folded" | sort)
+	if [ "$rc" -eq 0 ] && folded_ok "$T/tid.folded" &&
+		! grep -v -q -E "^late_threads-$target/[0-9]+;" "$T/tid.folded" &&
+		[ "$(echo "$tids" | awk '{ print $1 }' | uniq -d)" = "" ] &&
+		[ "$(echo "$tids" | awk '{ print $2 }' | sort -u | grep -v -c -x "$target")" = 2 ]; then
+		pass "$n_tid"
+	else
+		fail "$n_tid" "$(outcome tid); function/TID pairs: $(echo "$tids" | tr '\n' ' ')"
+	fi
+}
+
+# A library mapped after attaching is symbolized from its own symbol table: late_lib_spin
+# exists nowhere else.
+test_dlopen() {
+	local n_rc="record -p on dlopen_late: ends with the process, exit 0"
+	local n_sym="record -p on dlopen_late: late_lib_spin (from liblate.so) >= 25% of samples"
+	local n_path="record -p on dlopen_late: main;late_lib_spin in most late_lib_spin samples"
+	local n_unres="record -p on dlopen_late: no leaf left as [liblate.so] or [unknown]"
+	local target lib all share unres
+	skip_all "$SKIP_REASON" "$n_rc" "$n_sym" "$n_path" "$n_unres" && return
+	spawn target "$T/dlopen_late" "$T/liblate.so" 1000 1
+	if ! wait_ready target; then
+		fail "$n_rc" "dlopen_late did not start: $(head -c 200 "$T/target.log")"
+		return
+	fi
+	run dlopen -p "$target" -o "$T/dlopen.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/dlopen.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome dlopen)"
+	fi
+	lib=$(weight "$T/dlopen.folded" late_lib_spin)
+	all=$(awk '{ w += $NF } END { print w + 0 }' "$T/dlopen.folded")
+	if [ "$lib" -gt 0 ] && [ $((4 * lib)) -ge "$all" ]; then
+		pass "$n_sym"
+	else
+		fail "$n_sym" "late_lib_spin $lib of $all samples"
+	fi
+	share=$(path_share "$T/dlopen.folded" dlopen_late "main;late_lib_spin")
+	if [ "$share" -gt 50 ]; then pass "$n_path"; else fail "$n_path" "$share% of late_lib_spin samples"; fi
+	unres=$(leaf_unresolved "$T/dlopen.folded")
+	if [ "$lib" -gt 0 ] && [ $((20 * unres)) -le "$lib" ]; then
+		pass "$n_unres"
+	else
+		fail "$n_unres" "$unres samples end in [liblate.so]/[unknown], $lib in late_lib_spin"
+	fi
+}
+
+# Kernel frames, system-wide: a process living in read(2).
+test_kernel() {
+	local n_rc="record -a -d 2: exit 0, folded output written"
+	local n_k="record -a: syscalls lines carry kernel frames (_[k]) in >= 50% of their samples"
+	local n_order="record -a: kernel frames come after the user frames"
+	local n_nok="record -a --no-kernel: no kernel frames"
+	local target share bad
+	skip_all "${SKIP_REASON:-$SYSTEM_REASON}" "$n_rc" "$n_k" "$n_order" "$n_nok" && return
+	spawn target "$T/syscalls"
+	sleep 0.2
+	run system record -a -d 2 -o "$T/system.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/system.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome system)"
+	fi
+	share=$(kernel_share "$T/system.folded" syscalls)
+	if grep -q '^syscalls;' "$T/system.folded" && [ "$share" -ge 50 ]; then
+		pass "$n_k"
+	else
+		fail "$n_k" "$share% of $(grep -c '^syscalls;' "$T/system.folded") syscalls lines' samples"
+	fi
+	bad=$(misordered "$T/system.folded")
+	if [ "$bad" -eq 0 ] && grep -q '_\[k\]' "$T/system.folded"; then
+		pass "$n_order"
+	else
+		fail "$n_order" "$bad lines with a user frame after a kernel frame"
+	fi
+
+	run nokernel -a -d 1 --no-kernel -o "$T/nokernel.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/nokernel.folded" &&
+		! grep -q '_\[k\]' "$T/nokernel.folded"; then
+		pass "$n_nok"
+	else
+		fail "$n_nok" "$(outcome nokernel); $(grep -c '_\[k\]' "$T/nokernel.folded") lines with _[k]"
+	fi
+	stop "$target"
+}
+
+# Stopping: SIGINT and SIGTERM end the recording with the output complete; so does the
+# target's exit.
+test_stop() {
+	local n_int="record stopped by SIGINT: exit 0, complete SVG"
+	local n_title="record: render options apply to the SVG (--title)"
+	local n_term="record stopped by SIGTERM: exit 0, complete folded output"
+	local n_exit="record -p: ends when the target exits, exit 0, output written"
+	local victim fpid
+	skip_all "$SKIP_REASON" "$n_int" "$n_title" "$n_term" "$n_exit" && return
+	spawn victim "$T/cpu_split"
+	sleep 0.2
+	if env --default-signal=INT true 2>/dev/null; then
+		# A script's background jobs start with SIGINT ignored; Ctrl-C reaches a foreground
+		# process whose SIGINT is at its default, which env restores.
+		env --default-signal=INT "$FLAMESAMP" -p "$victim" -o "$T/int.svg" \
+			--title "Stopped by SIGINT" >"$T/int.out" 2>"$T/int.err" &
+		fpid=$!
+		sleep 1.5
+		kill -INT "$fpid"
+		wait_exit "$fpid" 10
+		if [ "$rc" -eq 0 ] && svg_ok "$T/int.svg" && grep -q 'leaf_a' "$T/int.svg"; then
+			pass "$n_int"
+		else
+			fail "$n_int" "$(outcome int)"
+		fi
+		check "$n_title" grep -s -q '>Stopped by SIGINT<' "$T/int.svg"
+	else
+		skip "$n_int" "env has no --default-signal (coreutils < 8.31): SIGINT stays ignored in a background job"
+		skip "$n_title" "needs the SIGINT recording"
+	fi
+
+	"$FLAMESAMP" -p "$victim" -o "$T/term.folded" >"$T/term.out" 2>"$T/term.err" &
+	fpid=$!
+	sleep 1.5
+	kill -TERM "$fpid"
+	wait_exit "$fpid" 10
+	if [ "$rc" -eq 0 ] && folded_ok "$T/term.folded" && grep -q ';leaf_a ' "$T/term.folded"; then
+		pass "$n_term"
+	else
+		fail "$n_term" "$(outcome term)"
+	fi
+	stop "$victim"
+
+	spawn victim "$T/cpu_split" 1500
+	sleep 0.2
+	run targetexit -p "$victim" -o "$T/targetexit.folded"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/targetexit.folded" && [ "${elapsed%.*}" -lt 10 ]; then
+		pass "$n_exit"
+	else
+		fail "$n_exit" "$(outcome targetexit)"
+	fi
+	stop "$victim"
+}
+
+# Exit statuses and errors.
+test_errors() {
+	local n_status="record -- CMD: exits with the command's status (3)"
+	local n_dead="record -p DEAD_PID: fails with one line 'no such process', no output"
+	local n_abc="record -p abc: usage error (2), one line, no output"
+	local n_zero="record -p 0: refused with one line, no output"
+	local n_out="record -o into a missing directory: fails at once, naming the path"
+	local n_notrun="record -o into a missing directory: the command is not started"
+	local dead bad=$T/nonexistent-dir/x.svg
+	skip_all "$SKIP_REASON" "$n_status" "$n_dead" "$n_abc" "$n_zero" "$n_out" "$n_notrun" &&
+		return
+	run status -o "$T/status.folded" -- "$T/exit_status" 3
+	if [ "$rc" -eq 3 ]; then pass "$n_status"; else fail "$n_status" "$(outcome status)"; fi
+
+	true &
+	dead=$!
+	wait "$dead"
+	run dead -p "$dead" -o "$T/dead.svg"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(wc -l <"$T/dead.err")" -eq 1 ] &&
+		grep -q '^flamesamp: .*no such process' "$T/dead.err" && [ ! -e "$T/dead.svg" ]; then
+		pass "$n_dead"
+	else
+		fail "$n_dead" "$(outcome dead)"
+	fi
+	run abc -p abc -o "$T/abc.svg"
+	if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/abc.err")" -eq 1 ] &&
+		grep -q '^flamesamp: ' "$T/abc.err" && [ ! -e "$T/abc.svg" ]; then
+		pass "$n_abc"
+	else
+		fail "$n_abc" "$(outcome abc)"
+	fi
+	# pid 0 means "the calling process" to perf_event_open(2): it must not be passed through
+	run zero -p 0 -d 1 -o "$T/zero.svg"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(wc -l <"$T/zero.err")" -eq 1 ] &&
+		grep -q '^flamesamp: ' "$T/zero.err" && [ ! -e "$T/zero.svg" ]; then
+		pass "$n_zero"
+	else
+		fail "$n_zero" "$(outcome zero)"
+	fi
+
+	# shellcheck disable=SC2016 # $0 and $1 belong to the inner shell
+	run badout -o "$bad" -- sh -c 'touch "$0"; exec "$1" 5000' "$T/started" "$T/cpu_split"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "${elapsed%.*}" -lt 3 ] &&
+		[ "$(wc -l <"$T/badout.err")" -eq 1 ] && grep -q -F "flamesamp: " "$T/badout.err" &&
+		grep -q -F "$bad" "$T/badout.err" && [ ! -e "$T/nonexistent-dir" ]; then
+		pass "$n_out"
+	else
+		fail "$n_out" "$(outcome badout)"
+	fi
+	if [ ! -e "$T/started" ]; then pass "$n_notrun"; else fail "$n_notrun" "it ran"; fi
+}
+
+test_command
+test_attach
+test_late_threads
+test_dlopen
+test_kernel
+test_stop
+test_errors
+finish
