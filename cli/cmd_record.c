@@ -440,6 +440,28 @@ static int check_targets(const struct record_args *a)
 	return 0;
 }
 
+/* A -p/-t target owned by another user: paranoid settings would not help. */
+static bool owned_by_other_user(const struct record_args *a)
+{
+	const pid_t *ids = a->nr_pids ? a->pids : a->tids;
+	size_t i, n = a->nr_pids ? a->nr_pids : a->nr_tids;
+	char path[32];
+	struct stat st;
+
+	if (geteuid() == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d", ids[i]);
+		if (!stat(path, &st) && st.st_uid != geteuid()) {
+			cli_error("permission denied: process %d belongs to another user (uid %u); "
+				  "profile it as root (sudo) or as that user",
+				  ids[i], (unsigned)st.st_uid);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void explain_open_error(const struct record_args *a, int err)
 {
 	long paranoid = read_sysctl("perf_event_paranoid");
@@ -451,6 +473,8 @@ static void explain_open_error(const struct record_args *a, int err)
 		break;
 	case EACCES:
 	case EPERM:
+		if (owned_by_other_user(a))
+			break;
 		cli_error("permission denied: kernel.perf_event_paranoid is %ld, so %s needs root "
 			  "or CAP_PERFMON; run with sudo, or allow it with 'sysctl "
 			  "kernel.perf_event_paranoid=%d'",

@@ -442,6 +442,38 @@ test_kernel() {
 	stop "$target"
 }
 
+# Processes that live a few milliseconds under -a, and a program that execs another, are
+# symbolized: their mappings come from FORK, COMM (exec) and MMAP2 records, in time order.
+test_short_lived() {
+	local n_short="record -a: short-lived processes are symbolized (>= 90% of their samples in leaf_a/b/c)"
+	local n_exec="record -- sh -c 'exec ...': samples after the exec are named and resolved"
+	local loop leaves all
+	skip_all "${SKIP_REASON:-$SYSTEM_REASON}" "$n_short" "$n_exec" && return
+	# shellcheck disable=SC2016 # $0 belongs to the inner shell
+	spawn loop sh -c 'i=0; while [ $i -lt 200 ]; do "$0" 20; i=$((i + 1)); done' "$T/cpu_split"
+	run short record -a -d 2 -o "$T/short.folded"
+	stop "$loop"
+	leaves=$(($(weight "$T/short.folded" leaf_a) + $(weight "$T/short.folded" leaf_b) +
+		$(weight "$T/short.folded" leaf_c)))
+	all=$(awk '/^cpu_split;/ { w += $NF } END { print w + 0 }' "$T/short.folded")
+	if [ "$rc" -eq 0 ] && [ "$all" -ge 200 ] && [ $((100 * leaves)) -ge $((90 * all)) ]; then
+		pass "$n_short"
+	else
+		fail "$n_short" "$leaves of $all cpu_split samples in the leaves; $(outcome short)"
+	fi
+
+	# shellcheck disable=SC2016 # $0 belongs to the inner shell
+	run exec record -o "$T/exec.folded" -- sh -c 'exec "$0" 1000' "$T/cpu_split"
+	leaves=$(awk '/^cpu_split;.*;main;work_a;leaf_a /{ w += $NF } END { print w + 0 }' \
+		"$T/exec.folded")
+	all=$(awk '{ w += $NF } END { print w + 0 }' "$T/exec.folded")
+	if [ "$rc" -eq 0 ] && [ "$all" -ge 500 ] && [ $((100 * leaves)) -ge $((50 * all)) ]; then
+		pass "$n_exec"
+	else
+		fail "$n_exec" "$leaves of $all samples in cpu_split;...;main;work_a;leaf_a; $(outcome exec)"
+	fi
+}
+
 # Stopping: SIGINT and SIGTERM end the recording with the output complete; so does the
 # target's exit.
 test_stop() {
@@ -553,6 +585,7 @@ test_attach
 test_late_threads
 test_dlopen
 test_kernel
+test_short_lived
 test_stop
 test_errors
 finish
