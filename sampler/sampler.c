@@ -846,7 +846,13 @@ int sampler__reap_child(struct sampler *s)
 		return -1;
 	if (!s->child_reaped) {
 		if (waitpid(s->child, &status, WNOHANG) == 0) {
-			kill(s->child, SIGTERM);
+			/*
+			 * Not exec'd yet: it waits on the pipe and runs nothing of the
+			 * user's, so end it for sure (a SIGTERM caught by the handler
+			 * it inherited would leave it blocked).  Otherwise ask the
+			 * command to end, as a shell would.
+			 */
+			kill(s->child, s->child_go_fd >= 0 ? SIGKILL : SIGTERM);
 			while (waitpid(s->child, &status, 0) < 0 && errno == EINTR)
 				;
 		}

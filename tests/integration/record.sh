@@ -474,6 +474,91 @@ test_short_lived() {
 	fi
 }
 
+# --open hands the SVG to the desktop's opener (a stand-in xdg-open here).
+test_open() {
+	local n_open="record --open: runs xdg-open on the written SVG"
+	local i
+	skip_all "$SKIP_REASON" "$n_open" && return
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\necho "$1" > "%s"\n' "$T/opened" >"$T/bin/xdg-open"
+	chmod +x "$T/bin/xdg-open"
+	PATH="$T/bin:$PATH" DISPLAY=:99 run open record --open -o "$T/open.svg" -- "$T/cpu_split" 200
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$T/opened" ] && break
+		sleep 0.1
+	done
+	if [ "$rc" -eq 0 ] && svg_ok "$T/open.svg" && [ "$(cat "$T/opened" 2>/dev/null)" = "$T/open.svg" ]; then
+		pass "$n_open"
+	else
+		fail "$n_open" "opened: '$(cat "$T/opened" 2>/dev/null)'; $(outcome open)"
+	fi
+}
+
+# Errors that carry their fix: -F above the kernel's limit, an unprivileged user on another
+# user's process (and on every CPU), ring buffers over the locked-memory limit.
+test_limits() {
+	local n_rate="record -F above kernel.perf_event_max_sample_rate: one line naming the sysctl"
+	local n_perm="record as an unprivileged user on root's process: one line, permission denied"
+	local n_all="record -a as an unprivileged user: one line naming kernel.perf_event_paranoid"
+	local n_mlock="record -m over the locked-memory limit: one line naming perf_event_mlock_kb"
+	local max target nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	skip_all "$SKIP_REASON" "$n_rate" "$n_perm" "$n_all" "$n_mlock" && return
+	max=$(cat /proc/sys/kernel/perf_event_max_sample_rate)
+	run rate -F $((max + 1)) -o "$T/rate.svg" -- "$T/cpu_split" 100
+	if [ "$rc" -ne 0 ] && [ "$(wc -l <"$T/rate.err")" -eq 1 ] &&
+		grep -q 'perf_event_max_sample_rate' "$T/rate.err" && [ ! -e "$T/rate.svg" ]; then
+		pass "$n_rate"
+	else
+		fail "$n_rate" "$(outcome rate)"
+	fi
+	if ! command -v setpriv >/dev/null; then
+		skip_all "setpriv (util-linux) is not installed" "$n_perm" "$n_all" "$n_mlock"
+		return
+	fi
+	chmod 0777 "$T"
+	spawn target "$T/cpu_split" 3000
+	sleep 0.1
+	FLAMESAMP_REAL=$FLAMESAMP
+	FLAMESAMP="${nobody[*]} $FLAMESAMP_REAL"
+	# shellcheck disable=SC2086 # the command is split on purpose
+	timeout 20 ${nobody[*]} "$FLAMESAMP_REAL" -p "$target" -d 1 -o "$T/perm.svg" 2>"$T/perm.err"
+	rc=$?
+	FLAMESAMP=$FLAMESAMP_REAL
+	if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/perm.err")" -eq 1 ] &&
+		grep -q 'permission denied' "$T/perm.err" && [ ! -e "$T/perm.svg" ]; then
+		pass "$n_perm"
+	else
+		fail "$n_perm" "exit $rc: $(cat "$T/perm.err")"
+	fi
+	stop "$target"
+	if [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 0 ]; then
+		skip "$n_all" "kernel.perf_event_paranoid <= 0 lets every user profile every CPU"
+	else
+		timeout 20 "${nobody[@]}" "$FLAMESAMP" -a -d 1 -o "$T/all.svg" 2>"$T/all.err"
+		rc=$?
+		if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/all.err")" -eq 1 ] &&
+			grep -q 'kernel.perf_event_paranoid' "$T/all.err"; then
+			pass "$n_all"
+		else
+			fail "$n_all" "exit $rc: $(cat "$T/all.err")"
+		fi
+	fi
+	if [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -gt 2 ]; then
+		skip "$n_mlock" "kernel.perf_event_paranoid > 2 forbids unprivileged profiling"
+	else
+		# 256 MiB per CPU is beyond perf_event_mlock_kb and any default ulimit -l
+		timeout 20 "${nobody[@]}" "$FLAMESAMP" -m 256M -o "$T/mlock.svg" -- "$T/cpu_split" 100 \
+			2>"$T/mlock.err"
+		rc=$?
+		if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/mlock.err")" -eq 1 ] &&
+			grep -q 'perf_event_mlock_kb' "$T/mlock.err"; then
+			pass "$n_mlock"
+		else
+			fail "$n_mlock" "exit $rc: $(cat "$T/mlock.err")"
+		fi
+	fi
+}
+
 # Stopping: SIGINT and SIGTERM end the recording with the output complete; so does the
 # target's exit.
 test_stop() {
@@ -586,6 +671,8 @@ test_late_threads
 test_dlopen
 test_kernel
 test_short_lived
+test_open
 test_stop
 test_errors
+test_limits
 finish
