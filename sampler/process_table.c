@@ -22,6 +22,7 @@ struct mapping {
 
 struct process {
 	pid_t pid;
+	uint64_t generation;  /* bumped on every change of maps */
 	struct mapping *maps; /* sorted by start, not overlapping */
 	size_t nr_maps, cap_maps;
 };
@@ -43,6 +44,7 @@ struct process_table {
 	struct dso_entry *dsos;
 	size_t nr_dsos, cap_dsos;
 	struct u64_map dso_index; /* hash(path id, dev, ino) -> dso id + 1 */
+	uint64_t next_generation;
 	char unknown_comm[16];
 };
 
@@ -154,6 +156,7 @@ static struct process *get_process(struct process_table *pt, pid_t pid)
 	if (!p) {
 		p = xcalloc(1, sizeof(*p));
 		p->pid = pid;
+		p->generation = ++pt->next_generation; /* a reused pid is a new process */
 		u64_map__set(&pt->processes, (uint32_t)pid, p);
 	}
 	return p;
@@ -222,7 +225,10 @@ void process_table__mmap(struct process_table *pt, pid_t pid, uint64_t start, ui
 
 	if (start + len < start)
 		return;
-	add_mapping(get_process(pt, pid), start, start + len, pgoff, dso);
+	struct process *p = get_process(pt, pid);
+
+	add_mapping(p, start, start + len, pgoff, dso);
+	p->generation = ++pt->next_generation;
 }
 
 void process_table__comm(struct process_table *pt, pid_t pid, pid_t tid, const char *comm,
@@ -236,6 +242,7 @@ void process_table__comm(struct process_table *pt, pid_t pid, pid_t tid, const c
 		struct process *p = get_process(pt, pid);
 
 		p->nr_maps = 0;
+		p->generation = ++pt->next_generation;
 	}
 }
 
@@ -252,6 +259,7 @@ void process_table__fork(struct process_table *pt, pid_t pid, pid_t ppid, pid_t 
 		if (!pp && process_table__load(pt, ppid) == 0)
 			pp = u64_map__get(&pt->processes, (uint32_t)ppid);
 		p = get_process(pt, pid);
+		p->generation = ++pt->next_generation;
 		free(p->maps);
 		p->maps = NULL;
 		p->nr_maps = p->cap_maps = 0;
@@ -307,6 +315,7 @@ static int load_maps(struct process_table *pt, pid_t pid)
 		return -errno;
 	p = get_process(pt, pid);
 	p->nr_maps = 0;
+	p->generation = ++pt->next_generation;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		uint64_t start, end, pgoff, ino;
 		unsigned maj, min;
@@ -396,31 +405,61 @@ const char *process_table__thread_comm(struct process_table *pt, pid_t pid, pid_
 	return strtab__str(pt->strings, t->comm, NULL);
 }
 
-uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t addr,
-				uint64_t *offset)
+/* The process of @pid, loaded from /proc at first sight (empty when /proc has nothing). */
+static struct process *find_process(struct process_table *pt, pid_t pid)
 {
 	struct process *p = u64_map__get(&pt->processes, (uint32_t)pid);
-	size_t lo = 0, hi;
 
 	if (!p) {
-		/* first sight of this pid; if /proc has nothing, remember it as empty */
 		if (process_table__load(pt, pid))
 			get_process(pt, pid);
 		p = u64_map__get(&pt->processes, (uint32_t)pid);
 	}
-	hi = p->nr_maps;
+	return p;
+}
+
+static const struct mapping *find_mapping(const struct process *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nr_maps;
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct mapping *m = &p->maps[mid];
 
-		if (addr < m->start) {
+		if (addr < m->start)
 			hi = mid;
-		} else if (addr >= m->end) {
+		else if (addr >= m->end)
 			lo = mid + 1;
-		} else {
-			*offset = addr - m->start + m->pgoff;
-			return m->dso;
-		}
+		else
+			return m;
 	}
-	return DSO_UNKNOWN;
+	return NULL;
+}
+
+uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t addr,
+				uint64_t *offset)
+{
+	const struct mapping *m = find_mapping(find_process(pt, pid), addr);
+
+	if (!m)
+		return DSO_UNKNOWN;
+	*offset = addr - m->start + m->pgoff;
+	return m->dso;
+}
+
+int process_table__mapping(struct process_table *pt, pid_t pid, uint64_t addr,
+			   struct mapping_info *out)
+{
+	const struct mapping *m = find_mapping(find_process(pt, pid), addr);
+
+	if (!m || m->dso < DSO_FIRST_FILE)
+		return -ENOENT;
+	*out = (struct mapping_info){
+		.start = m->start, .end = m->end, .pgoff = m->pgoff, .dso = m->dso};
+	return 0;
+}
+
+uint64_t process_table__maps_generation(struct process_table *pt, pid_t pid)
+{
+	return find_process(pt, pid)->generation;
 }

@@ -75,4 +75,20 @@ uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t ad
 
 const struct dso *process_table__dso(const struct process_table *pt, uint32_t id);
 
+/* One executable mapping of a process. */
+struct mapping_info {
+	uint64_t start, end, pgoff;
+	uint32_t dso;
+};
+
+/* The mapping of @pid holding @addr: 0, or -ENOENT (no mapping, or not a file). */
+int process_table__mapping(struct process_table *pt, pid_t pid, uint64_t addr,
+			   struct mapping_info *out);
+
+/*
+ * A number that changes whenever @pid's mappings change (mmap, exec, exit):
+ * callers caching per-process state derived from the mappings compare it.
+ */
+uint64_t process_table__maps_generation(struct process_table *pt, pid_t pid);
+
 #endif

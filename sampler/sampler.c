@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asm/perf_regs.h>
 #include <linux/perf_event.h>
 
 #include "common/log.h"
@@ -27,8 +28,22 @@
 #define SAMPLE_TYPE                                                                                \
 	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |                   \
 	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN)
+/*
+ * Every general-purpose register perf can sample on x86-64 (the segment
+ * registers but CS and SS are refused in 64-bit mode), as perf's PERF_REGS_MASK.
+ */
+#define USER_REGS_MASK                                                                             \
+	(((1ULL << PERF_REG_X86_64_MAX) - 1) &                                                     \
+	 ~((1ULL << PERF_REG_X86_DS) | (1ULL << PERF_REG_X86_ES) | (1ULL << PERF_REG_X86_FS) |     \
+	   (1ULL << PERF_REG_X86_GS)))
 /* sample_id_all trailer of every other record for SAMPLE_TYPE: {pid, tid}, time, {cpu, res} */
 #define SAMPLE_ID_SIZE 24
+/*
+ * User stack bytes copied per sample by default.  perf's 8192 cuts deep C++
+ * stacks short; 32 KiB holds a few hundred typical frames at half the
+ * bandwidth of the maximum.
+ */
+#define DEFAULT_STACK_COPY 32768
 
 /* A record copied out of its ring, waiting for its turn in time order. */
 struct queued {
@@ -155,6 +170,13 @@ static void setup_attr(struct sampler *s)
 		a->sample_freq = s->opts.freq;
 	}
 	a->sample_type = SAMPLE_TYPE;
+	if (s->opts.call_graph != SAMPLER_CALL_GRAPH_FP) {
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = USER_REGS_MASK;
+		a->sample_stack_user = s->opts.stack_copy;
+		/* DWARF alone has no use for the kernel's user-space walk */
+		a->exclude_callchain_user = s->opts.call_graph == SAMPLER_CALL_GRAPH_DWARF;
+	}
 	a->sample_id_all = 1;
 	/* side-band records for the process table, on every event: each is
 	 * delivered once, by the event of the task and CPU where it happens */
@@ -411,9 +433,9 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 	s->opts = *opts;
 	s->event = opts->event;
 	s->child_go_fd = s->child_err_fd = -1;
+	/* 512 KiB: within the default perf_event_mlock_kb (516) */
 	if (!s->opts.ring_pages)
-		s->opts.ring_pages =
-			128; /* 512 KiB: within the default perf_event_mlock_kb (516) */
+		s->opts.ring_pages = 128;
 	if (!s->opts.period && !s->opts.freq)
 		s->opts.freq = 997;
 	s->kernel_max_stack = (unsigned)read_sysctl("perf_event_max_stack", 127);
@@ -426,7 +448,23 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 	s->max_frames = 4096;
 	s->frames = xreallocarray(NULL, s->max_frames, sizeof(*s->frames));
 	s->processes = process_table__new();
-	unwinder_init_frame_pointer(&s->unwinder, !opts->no_kernel);
+	if (opts->call_graph == SAMPLER_CALL_GRAPH_FP) {
+		unwinder_init_frame_pointer(&s->unwinder, !opts->no_kernel);
+	} else {
+		err = opts->call_graph == SAMPLER_CALL_GRAPH_AUTO
+			      ? unwinder_init_auto(&s->unwinder, !opts->no_kernel)
+			      : unwinder_init_dwarf(&s->unwinder, !opts->no_kernel);
+		if (err)
+			goto fail;
+		if (!s->opts.stack_copy)
+			s->opts.stack_copy = DEFAULT_STACK_COPY;
+		s->opts.stack_copy = (s->opts.stack_copy + 7) & ~7u;
+		if (s->opts.stack_copy > SAMPLER_MAX_STACK_COPY)
+			s->opts.stack_copy = SAMPLER_MAX_STACK_COPY;
+		/* a stack copy per sample: room for a few hundred milliseconds of them */
+		if (!opts->ring_pages)
+			s->opts.ring_pages = geteuid() == 0 ? 2048 : 128;
+	}
 
 	err = online_cpus(s);
 	if (err)
@@ -490,6 +528,8 @@ void sampler__free(struct sampler *s)
 		close(s->child_go_fd);
 	if (s->child_err_fd >= 0)
 		close(s->child_err_fd);
+	if (s->unwinder.destroy)
+		s->unwinder.destroy(&s->unwinder);
 	process_table__free(s->processes);
 	free(s->queue);
 	free(s->frames);
@@ -622,6 +662,51 @@ static void enqueue(const struct perf_event_header *h, void *ctx)
 		s->round_max_time = q->time;
 }
 
+/* PERF_SAMPLE_REGS_USER: u64 abi, then one u64 per bit of the mask (none for ABI_NONE). */
+static const unsigned char *parse_user_regs(const unsigned char *p, const unsigned char *end,
+					    struct unwind_input *in)
+{
+	uint64_t abi;
+	unsigned r;
+
+	if (end - p < 8)
+		return NULL;
+	memcpy(&abi, p, 8);
+	p += 8;
+	if (abi == PERF_SAMPLE_REGS_ABI_NONE)
+		return p; /* a kernel thread: no user context */
+	if ((size_t)(end - p) < 8 * (size_t)__builtin_popcountll(USER_REGS_MASK))
+		return NULL;
+	for (r = 0; r < PERF_REG_X86_64_MAX; r++) {
+		if (USER_REGS_MASK & (1ULL << r)) {
+			memcpy(&in->user_regs[r], p, 8);
+			p += 8;
+		}
+	}
+	in->has_user_regs = abi == PERF_SAMPLE_REGS_ABI_64;
+	return p;
+}
+
+/* PERF_SAMPLE_STACK_USER: u64 size, size bytes, then u64 dyn_size (bytes really copied). */
+static const unsigned char *parse_user_stack(const unsigned char *p, const unsigned char *end,
+					     struct unwind_input *in)
+{
+	uint64_t size, dyn_size;
+
+	if (end - p < 8)
+		return NULL;
+	memcpy(&size, p, 8);
+	p += 8;
+	if (!size)
+		return p;
+	if ((uint64_t)(end - p) < size + 8)
+		return NULL;
+	memcpy(&dyn_size, p + size, 8);
+	in->stack = p;
+	in->stack_size = dyn_size < size ? dyn_size : size;
+	return p + size + 8;
+}
+
 static void handle_sample(struct sampler *s, const struct perf_event_header *h)
 {
 	const unsigned char *p = (const unsigned char *)(h + 1);
@@ -649,6 +734,13 @@ static void handle_sample(struct sampler *s, const struct perf_event_header *h)
 	/* ips are 8-byte aligned within the record copy */
 	in.callchain = (const uint64_t *)p;
 	in.nr_callchain = nr;
+	p += nr * 8;
+	if (s->attr.sample_type & PERF_SAMPLE_REGS_USER)
+		p = parse_user_regs(p, end, &in);
+	if (p && (s->attr.sample_type & PERF_SAMPLE_STACK_USER))
+		p = parse_user_stack(p, end, &in);
+	if (!p)
+		return; /* truncated: not a record the kernel writes */
 
 	sample.frames = s->frames;
 	sample.nr_frames =
@@ -702,6 +794,8 @@ static void handle_record(struct sampler *s, const struct perf_event_header *h)
 		process_table__comm(s->processes, (pid_t)ids[0], (pid_t)ids[1], body + 8,
 				    body_len - 8 - SAMPLE_ID_SIZE,
 				    h->misc & PERF_RECORD_MISC_COMM_EXEC);
+		if ((h->misc & PERF_RECORD_MISC_COMM_EXEC) && s->unwinder.forget_process)
+			s->unwinder.forget_process(&s->unwinder, (pid_t)ids[0]);
 		break;
 	}
 	case PERF_RECORD_FORK:
@@ -716,6 +810,8 @@ static void handle_record(struct sampler *s, const struct perf_event_header *h)
 					    (pid_t)f.ptid);
 		else
 			process_table__exit(s->processes, (pid_t)f.pid, (pid_t)f.tid);
+		if (h->type == PERF_RECORD_EXIT && f.pid == f.tid && s->unwinder.forget_process)
+			s->unwinder.forget_process(&s->unwinder, (pid_t)f.pid);
 		break;
 	}
 	}

@@ -38,6 +38,16 @@ enum sampler_event {
 	SAMPLER_EVENT_TASK_CLOCK, /* PERF_COUNT_SW_TASK_CLOCK */
 };
 
+enum sampler_call_graph {
+	SAMPLER_CALL_GRAPH_FP,	  /* the kernel's frame-pointer call chains */
+	SAMPLER_CALL_GRAPH_DWARF, /* CFI on a copy of each sample's user stack */
+	SAMPLER_CALL_GRAPH_AUTO,  /* CFI where there is CFI, frame pointers elsewhere, and
+				   * the kernel's chain beyond the stack copy */
+};
+
+/* Largest user stack copy: a sample record's size is a u16. */
+#define SAMPLER_MAX_STACK_COPY 65528
+
 /* One frame of an unwound sample, leaf first. */
 struct sampler_frame {
 	uint32_t dso;  /* DSO_KERNEL, DSO_UNKNOWN or a file (process_table__dso()) */
@@ -66,11 +76,13 @@ struct sampler_options {
 	char *const *argv; /* -- CMD ARGS: run it, profiling from its exec */
 
 	enum sampler_event event;
-	unsigned freq;	    /* samples per second (-F); used when period is 0 */
-	uint64_t period;    /* -c: one sample every PERIOD events */
-	size_t ring_pages;  /* data pages per CPU ring, a power of two; 0: automatic */
-	bool no_kernel;	    /* user stacks only (time in the kernel still counts) */
-	unsigned max_stack; /* frames kept per sample; 0: the kernel's limit */
+	unsigned freq;	   /* samples per second (-F); used when period is 0 */
+	uint64_t period;   /* -c: one sample every PERIOD events */
+	size_t ring_pages; /* data pages per CPU ring, a power of two; 0: automatic */
+	bool no_kernel;	   /* user stacks only (time in the kernel still counts) */
+	enum sampler_call_graph call_graph;
+	unsigned stack_copy; /* bytes of user stack per sample (DWARF, AUTO); 0: default */
+	unsigned max_stack;  /* frames kept per sample; 0: the kernel's limit */
 
 	sampler_sample_fn on_sample;
 	void *ctx;
