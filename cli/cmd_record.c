@@ -54,6 +54,12 @@ static void usage(FILE *out)
 		"      --no-kernel      user stacks only (time in system calls is still counted,\n"
 		"                       under the user frames that made them)\n"
 		"      --max-stack N    keep the N innermost frames of each sample\n"
+		"      --call-graph MODE how to walk user stacks: fp (frame pointers), dwarf[,SIZE]\n"
+		"                       (CFI on a SIZE-byte copy of the stack, default 32768, at\n"
+		"                       most 65528) or auto[,SIZE] (CFI where there is CFI, frame\n"
+		"                       pointers elsewhere, and the kernel's frame-pointer\n"
+		"                       chain past the copy); default auto\n"
+		"  -g                   same as --call-graph fp\n"
 		"Output:\n"
 		"  -o, --output FILE    where to write (default flamegraph.svg); the extension\n"
 		"                       picks the format: .svg, or .folded / .txt for folded stacks\n"
@@ -83,6 +89,7 @@ enum {
 	OPT_PID,
 	OPT_TID,
 	OPT_OPEN,
+	OPT_CALL_GRAPH,
 };
 
 static const struct option record_options[] = {
@@ -96,6 +103,7 @@ static const struct option record_options[] = {
 	{"mmap-pages", required_argument, NULL, 'm'},
 	{"no-kernel", no_argument, NULL, OPT_NO_KERNEL},
 	{"max-stack", required_argument, NULL, OPT_MAX_STACK},
+	{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"pid", no_argument, NULL, OPT_PID},
@@ -187,6 +195,35 @@ bad:
 	return -1;
 }
 
+/* --call-graph fp | dwarf[,SIZE] | auto[,SIZE] */
+static int parse_call_graph(const char *arg, struct sampler_options *o)
+{
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	long size;
+
+	if (len == 2 && !strncmp(arg, "fp", 2) && !comma) {
+		o->call_graph = SAMPLER_CALL_GRAPH_FP;
+		return 0;
+	}
+	if (len == 5 && !strncmp(arg, "dwarf", 5))
+		o->call_graph = SAMPLER_CALL_GRAPH_DWARF;
+	else if (len == 4 && !strncmp(arg, "auto", 4))
+		o->call_graph = SAMPLER_CALL_GRAPH_AUTO;
+	else {
+		cli_error("invalid value for --call-graph: '%s' (expected fp, dwarf[,SIZE] or "
+			  "auto[,SIZE])",
+			  arg);
+		return -1;
+	}
+	if (comma) {
+		if (cli_parse_int("--call-graph SIZE", comma + 1, 8, SAMPLER_MAX_STACK_COPY, &size))
+			return -1;
+		o->stack_copy = (unsigned)size;
+	}
+	return 0;
+}
+
 static int parse_event(const char *arg, enum sampler_event *event)
 {
 	static const struct {
@@ -270,6 +307,11 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 	case OPT_NO_KERNEL:
 		a->sampler.no_kernel = true;
 		return 0;
+	case OPT_CALL_GRAPH:
+		return parse_call_graph(arg, &a->sampler);
+	case 'g':
+		a->sampler.call_graph = SAMPLER_CALL_GRAPH_FP;
+		return 0;
 	case OPT_MAX_STACK:
 		if (cli_parse_int("--max-stack", arg, 1, 65535, &v))
 			return -1;
@@ -315,11 +357,12 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 
 	render_args__init(&a->render);
 	a->out.format = RECORD_FORMAT_AUTO;
+	a->sampler.call_graph = SAMPLER_CALL_GRAPH_AUTO;
 	build_long_options();
 	opterr = 0;
 	optind = 1;
 	/* "+": stop at the command, whose own options are not ours */
-	while ((c = getopt_long(argc, argv, "+:p:t:aF:c:e:d:m:o:qvh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:t:aF:c:e:d:m:o:gqvh", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;

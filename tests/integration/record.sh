@@ -41,6 +41,15 @@ build_programs() {
 	for p in cpu_split late_threads syscalls exit_status perf_probe; do
 		"${CC:-cc}" "${flags[@]}" -o "$T/$p" "$PROGRAMS/$p.c" -pthread 2>>"$T/cc.err" || return 1
 	done
+	# optimised leaves without a frame, in a frame-pointer build and in one without
+	"${CC:-cc}" -O2 -g -fno-omit-frame-pointer -DFRAMELESS_LEAVES -o "$T/split_fp" \
+		"$PROGRAMS/cpu_split.c" 2>>"$T/cc.err" || return 1
+	"${CC:-cc}" -O2 -g -fomit-frame-pointer -DFRAMELESS_LEAVES -o "$T/split_nofp" \
+		"$PROGRAMS/cpu_split.c" 2>>"$T/cc.err" || return 1
+	"${CC:-cc}" -O2 -g -fomit-frame-pointer -shared -fPIC -o "$T/libdeep.so" \
+		"$PROGRAMS/deep_lib.c" 2>>"$T/cc.err" || return 1
+	"${CC:-cc}" -O2 -g -fomit-frame-pointer -o "$T/deep_main" "$PROGRAMS/deep_main.c" \
+		-L"$T" -ldeep -Wl,-rpath,"$T" -pthread 2>>"$T/cc.err" || return 1
 	"${CC:-cc}" "${flags[@]}" -o "$T/dlopen_late" "$PROGRAMS/dlopen_late.c" -ldl 2>>"$T/cc.err" &&
 		"${CC:-cc}" "${flags[@]}" -shared -fPIC -o "$T/liblate.so" "$PROGRAMS/late_lib.c" \
 			2>>"$T/cc.err"
@@ -559,6 +568,76 @@ test_limits() {
 	fi
 }
 
+# exact_share FILE COMM: percentage of the samples in leaf_a/b/c whose stack holds
+# main;work_X;leaf_X (X the same letter) next to each other, in a COMM line
+exact_share() {
+	awk -v comm="$2" "{ $SPLIT"'
+		leaf = ""
+		for (i = 2; i <= n; i++)
+			if (f[i] ~ /^leaf_[abc]$/) { leaf = f[i]; at = i }
+		if (leaf == "") next
+		all += $NF
+		x = substr(leaf, 6)
+		if (f[1] == comm && at >= 4 && f[at - 1] == "work_" x && f[at - 2] == "main")
+			good += $NF
+	} END { printf "%.1f\n", all ? 100 * good / all : 0 }' "$1"
+}
+
+# check_exact NAME RUN COMM CONDITION: after `run RUN ...`, pass NAME if it exited 0 and
+# exact_share of its output meets CONDITION (an awk comparison such as ">= 98")
+check_exact() {
+	local share
+	share=$(exact_share "$T/$2.folded" "$3")
+	if [ "$rc" -eq 0 ] && awk -v s="$share" "BEGIN { exit !(s $4) }"; then
+		pass "$1"
+	else
+		fail "$1" "$share% exact; $(outcome "$2")"
+	fi
+}
+
+# Complete stacks without frame pointers: leaves without a frame (whose caller a frame-pointer
+# walk loses), whole programs and libraries built without frame pointers, deep recursion.
+test_unwinding() {
+	local n_fp="record (default): frame-pointer build with frameless leaves, >= 98% exact main;work_X;leaf_X"
+	local n_fpneg="record --call-graph fp: the same program loses the leaves' callers (the case is real)"
+	local n_nofp="record (default): -fomit-frame-pointer build, >= 98% exact main;work_X;leaf_X"
+	local n_dwarf="record --call-graph dwarf: -fomit-frame-pointer build, >= 98% exact"
+	local n_split="record (default): -fomit-frame-pointer build keeps the 6:3:1 split"
+	local n_deep="record (default): 100-deep recursion in a library without frame pointers, >= 90% of deep_spin samples reach main or thread_main with all 101 levels"
+	local share report
+	skip_all "$SKIP_REASON" "$n_fp" "$n_fpneg" "$n_nofp" "$n_dwarf" "$n_split" "$n_deep" && return
+	run split_fp -o "$T/split_fp.folded" -- "$T/split_fp" 3000
+	check_exact "$n_fp" split_fp split_fp ">= 98"
+	run split_fp_g --call-graph fp -o "$T/split_fp_g.folded" -- "$T/split_fp" 1000
+	check_exact "$n_fpneg" split_fp_g split_fp "< 50"
+	run split_nofp -o "$T/split_nofp.folded" -- "$T/split_nofp" 3000
+	check_exact "$n_nofp" split_nofp split_nofp ">= 98"
+	if report=$(split_report "$T/split_nofp.folded"); then
+		pass "$n_split"
+	else
+		fail "$n_split" "$report"
+	fi
+	run split_dwarf --call-graph dwarf -o "$T/split_dwarf.folded" -- "$T/split_nofp" 2000
+	check_exact "$n_dwarf" split_dwarf split_nofp ">= 98"
+	run deep -o "$T/deep.folded" -- "$T/deep_main" 100 1500
+	share=$(awk "{ $SPLIT"'
+		if (f[n] != "deep_spin") next
+		all += $NF
+		levels = 0
+		for (i = 2; i <= n; i++)
+			if (f[i] == "deep_recurse") levels++
+		root = 0
+		for (i = 2; i < n; i++)
+			if ((f[i] == "main" || f[i] == "thread_main") && f[i + 1] == "run") root = 1
+		if (root && levels == 101) good += $NF
+	} END { printf "%.1f\n", all ? 100 * good / all : 0 }' "$T/deep.folded")
+	if [ "$rc" -eq 0 ] && awk -v s="$share" 'BEGIN { exit !(s >= 90) }'; then
+		pass "$n_deep"
+	else
+		fail "$n_deep" "$share% complete; $(outcome deep)"
+	fi
+}
+
 # Stopping: SIGINT and SIGTERM end the recording with the output complete; so does the
 # target's exit.
 test_stop() {
@@ -675,4 +754,5 @@ test_open
 test_stop
 test_errors
 test_limits
+test_unwinding
 finish

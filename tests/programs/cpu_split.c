@@ -38,30 +38,41 @@ static volatile unsigned long calls_a, calls_b, calls_c;
 /* Read at run time so that the compiler cannot specialise the leaves for a constant. */
 static volatile unsigned long chunk = CHUNK_ITERATIONS;
 
+/*
+ * -DFRAMELESS_LEAVES keeps the accumulator in a register: the leaves then have
+ * no stack frame and no frame pointer whatever the flags, as most leaves of
+ * optimised code, and a frame-pointer unwinder loses their callers.
+ */
+#ifdef FRAMELESS_LEAVES
+#define LEAF_ACC unsigned long
+#else
+#define LEAF_ACC volatile unsigned long
+#endif
+
 __attribute__((noinline)) void leaf_a(unsigned long n)
 {
-	volatile unsigned long acc = 0;
+	LEAF_ACC acc = 0;
 
 	for (unsigned long i = 0; i < n; i++)
-		acc += i;
+		acc += i ^ (acc >> 3);
 	sink_a = acc;
 }
 
 __attribute__((noinline)) void leaf_b(unsigned long n)
 {
-	volatile unsigned long acc = 0;
+	LEAF_ACC acc = 0;
 
 	for (unsigned long i = 0; i < n; i++)
-		acc += i;
+		acc += i ^ (acc >> 3);
 	sink_b = acc;
 }
 
 __attribute__((noinline)) void leaf_c(unsigned long n)
 {
-	volatile unsigned long acc = 0;
+	LEAF_ACC acc = 0;
 
 	for (unsigned long i = 0; i < n; i++)
-		acc += i;
+		acc += i ^ (acc >> 3);
 	sink_c = acc;
 }
 
