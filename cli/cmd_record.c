@@ -590,11 +590,21 @@ static void on_sample(const struct sampler_sample *s, void *ctx)
 {
 	struct record_state *st = ctx;
 	const struct record_output_options *o = &st->args->out;
+	bool jit = false;
+	size_t i;
 
 	if (!u64_map__get(&st->pids_seen, (uint32_t)s->pid))
 		u64_map__set(&st->pids_seen, (uint32_t)s->pid, st);
-	stack_table__add(st->stacks, s->comm, o->with_pid ? s->pid : 0, o->with_tid ? s->tid : 0,
-			 s->frames, s->nr_frames, 1);
+	/*
+	 * A frame in anonymous memory is named by its address in its process
+	 * (/tmp/perf-PID.map), so such a stack keeps its pid even without
+	 * --pid; the output drops it again and identical lines merge there.
+	 * Other stacks merge across processes here, as before.
+	 */
+	for (i = 0; i < s->nr_frames && !jit; i++)
+		jit = s->frames[i].dso == DSO_ANON;
+	stack_table__add(st->stacks, s->comm, o->with_pid || jit ? s->pid : 0,
+			 o->with_tid ? s->tid : 0, s->frames, s->nr_frames, 1);
 }
 
 /* Run the sampling loop until the target exits, the duration ends or a signal. */

@@ -38,7 +38,7 @@ static void add_name(struct strbuf *sb, const char *name, const char *suffix)
 }
 
 static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct process_table *pt,
-		      const struct sampler_frame *f)
+		      pid_t pid, const struct sampler_frame *f)
 {
 	const struct dso *dso;
 	const char *name;
@@ -47,6 +47,16 @@ static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct pr
 	if (f->dso == DSO_KERNEL) {
 		name = symbolizer__kernel(sym, f->addr);
 		add_name(sb, name ? name : "[kernel.kallsyms]", "_[k]");
+		return;
+	}
+	if (f->dso == DSO_ANON) {
+		/* JIT code: named from the process's perf map, annotated as perf and FlameGraph do
+		 */
+		name = symbolizer__jit(sym, pid, f->addr);
+		if (name)
+			add_name(sb, name, "_[j]");
+		else
+			strbuf_addstr(sb, "[unknown]");
 		return;
 	}
 	dso = process_table__dso(pt, f->dso);
@@ -82,7 +92,7 @@ static void folded_stack(struct strbuf *sb, const struct record_output_options *
 	else if (o->with_pid)
 		strbuf_addf(sb, "-%d", e->pid);
 	for (i = e->nr_frames; i > 0; i--)
-		add_frame(sb, sym, pt, &e->frames[i - 1]);
+		add_frame(sb, sym, pt, e->pid, &e->frames[i - 1]);
 }
 
 /* Split a folded stack (names hold no ';', see add_name) into the profile. */

@@ -58,6 +58,7 @@ struct process_table *process_table__new(void)
 	pt->nr_dsos = DSO_FIRST_FILE;
 	pt->dsos[DSO_KERNEL].dso.path = pt->dsos[DSO_KERNEL].dso.name = "kernel.kallsyms";
 	pt->dsos[DSO_UNKNOWN].dso.path = pt->dsos[DSO_UNKNOWN].dso.name = "unknown";
+	pt->dsos[DSO_ANON].dso.path = pt->dsos[DSO_ANON].dso.name = "anon";
 	return pt;
 }
 
@@ -115,7 +116,7 @@ static uint32_t intern_dso(struct process_table *pt, const char *path, size_t le
 	const char *slash;
 
 	if (is_anonymous(path, len))
-		return DSO_UNKNOWN;
+		return DSO_ANON;
 	path_id = strtab__intern(pt->strings, path, len);
 	key = fs_hash_mix(((uint64_t)path_id << 32) ^ fs_hash_mix(dev) ^
 			  (ino * 0x9e3779b97f4a7c15ULL));
@@ -443,7 +444,7 @@ uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t ad
 
 	if (!m)
 		return DSO_UNKNOWN;
-	*offset = addr - m->start + m->pgoff;
+	*offset = m->dso == DSO_ANON ? addr : addr - m->start + m->pgoff;
 	return m->dso;
 }
 

@@ -26,8 +26,10 @@
 /* dso ids below this are not files */
 enum {
 	DSO_KERNEL = 0,	 /* kernel text: the address is a kernel address */
-	DSO_UNKNOWN = 1, /* no mapping, or an anonymous one (JIT code, heap): "[unknown]" */
-	DSO_FIRST_FILE = 2,
+	DSO_UNKNOWN = 1, /* no mapping at all: "[unknown]" */
+	DSO_ANON = 2,	 /* an anonymous executable mapping ("//anon", "[heap]", memfd...):
+			  * JIT code; the address is the virtual address in the process */
+	DSO_FIRST_FILE = 3,
 };
 
 struct dso {
@@ -67,8 +69,10 @@ const char *process_table__thread_comm(struct process_table *pt, pid_t pid, pid_
 
 /*
  * Resolve user address @addr of @pid: the dso id of the mapping holding it and
- * the file offset (addr - start + pgoff) in *@offset; DSO_UNKNOWN when no file
- * is mapped there.
+ * the file offset (addr - start + pgoff) in *@offset; DSO_ANON with @addr itself
+ * in *@offset when the mapping is anonymous (JIT code is named by address, per
+ * process: /tmp/perf-PID.map), DSO_UNKNOWN (*@offset untouched) when nothing is
+ * mapped there.
  */
 uint32_t process_table__resolve(struct process_table *pt, pid_t pid, uint64_t addr,
 				uint64_t *offset);

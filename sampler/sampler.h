@@ -50,9 +50,11 @@ enum sampler_call_graph {
 
 /* One frame of an unwound sample, leaf first. */
 struct sampler_frame {
-	uint32_t dso;  /* DSO_KERNEL, DSO_UNKNOWN or a file (process_table__dso()) */
-	uint64_t addr; /* kernel address, file offset, or 0 for DSO_UNKNOWN; return
-			* addresses are already moved back into their call instruction */
+	uint32_t dso;  /* DSO_KERNEL, DSO_UNKNOWN, DSO_ANON or a file (process_table__dso()) */
+	uint64_t addr; /* kernel address, file offset, the virtual address for DSO_ANON
+			* (meaningful only with the sample's pid), or 0 for DSO_UNKNOWN so
+			* such frames merge; return addresses are already moved back into
+			* their call instruction */
 };
 
 struct sampler_sample {

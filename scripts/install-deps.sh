@@ -15,9 +15,11 @@ packages=(
 	# build
 	make gcc pkg-config
 	libelf-dev libdw-dev libbpf-dev libcapstone-dev
-	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev
+	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++
+	# separate debug files (objcopy, strip, xz) and libc's, for the symbolizer tests
+	binutils xz-utils libc6-dbg
 	# make bench
 	time
 	# make format / make lint

@@ -306,31 +306,43 @@ static Elf_Data *find_xindex(Elf *elf, size_t symtab_index)
 	return NULL;
 }
 
-static int load_table(struct elf_symbols *es, Elf *elf, Elf_Scn *scn,
-		      const struct section_info *secs, size_t nsecs, unsigned int machine)
+/* Candidates gathered from one or more symbol tables, before sorting. */
+struct cand_set {
+	struct candidate *c;
+	size_t n;
+};
+
+/*
+ * Append the candidates of symbol table @scn to @set.  Their name offsets are
+ * @name_base plus the offset in the table's string section, their section
+ * indexes @shndx_base plus the index in @elf: several tables can then share
+ * one string buffer and one section array.  *@strs is the string section.
+ */
+static void collect_table(struct cand_set *set, Elf *elf, Elf_Scn *scn,
+			  const struct section_info *secs, size_t nsecs, unsigned int machine,
+			  uint32_t name_base, uint32_t shndx_base, struct strings *strs)
 {
-	struct candidate *cand = NULL;
 	Elf_Data *data, *strdata, *xndx;
-	struct strings strs;
 	Elf_Scn *strscn;
 	GElf_Shdr sh;
-	size_t symsize, n, i, ncand = 0;
-	int err;
+	size_t symsize, n, i;
 
+	*strs = (struct strings){NULL, 0};
 	if (!gelf_getshdr(scn, &sh))
-		return 0;
+		return;
 	data = elf_getdata(scn, NULL);
 	strscn = elf_getscn(elf, sh.sh_link);
 	strdata = strscn ? elf_getdata(strscn, NULL) : NULL;
 	symsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
-	if (!data || !data->d_buf || !strdata || !strdata->d_buf || !strdata->d_size || !symsize)
-		return 0;
+	if (!data || !data->d_buf || !strdata || !strdata->d_buf || !strdata->d_size || !symsize ||
+	    strdata->d_size > UINT32_MAX)
+		return;
 	n = data->d_size / symsize;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	xndx = find_xindex(elf, elf_ndxscn(scn));
-	cand = xreallocarray(NULL, n ? n : 1, sizeof(*cand));
-	strs = (struct strings){strdata->d_buf, strdata->d_size};
+	set->c = xreallocarray(set->c, set->n + (n ? n : 1), sizeof(*set->c));
+	*strs = (struct strings){strdata->d_buf, strdata->d_size};
 	for (i = 0; i < n; i++) {
 		unsigned int type, bind;
 		struct candidate *c;
@@ -362,41 +374,48 @@ static int load_table(struct elf_symbols *es, Elf *elf, Elf_Scn *scn,
 		if (type == STT_NOTYPE ? !secs[shndx].exec : !secs[shndx].alloc)
 			continue;
 		/* no empty names (nor any starting past the end of the table) */
-		if (st.st_name >= strs.size || !strs.data[st.st_name])
+		if (st.st_name >= strs->size || !strs->data[st.st_name])
 			continue;
-		name = strs.data + st.st_name;
+		name = strs->data + st.st_name;
 		/* assembler-local labels and ARM/AArch64/RISC-V mapping symbols ($x, $d, $t) */
 		if (type == STT_NOTYPE &&
 		    (name[0] == '$' ||
-		     (name[0] == '.' && st.st_name + 1 < strs.size && name[1] == 'L')))
+		     (name[0] == '.' && st.st_name + 1 < strs->size && name[1] == 'L')))
 			continue;
-		c = &cand[ncand++];
+		c = &set->c[set->n++];
 		c->addr = st.st_value;
 		if (machine == EM_ARM && type == STT_FUNC)
 			c->addr &= ~1ULL; /* the Thumb bit */
 		c->end = add_sat(c->addr, st.st_size);
-		c->name = (uint32_t)st.st_name;
-		c->shndx = (uint32_t)shndx;
+		c->name = name_base + (uint32_t)st.st_name;
+		c->shndx = shndx_base + (uint32_t)shndx;
 		c->index = (uint32_t)i;
 		c->rank = (uint8_t)(bind_rank(bind) * 4 + (st.st_size ? 0 : 2) +
 				    (type == STT_NOTYPE ? 1 : 0));
 	}
-	sort_candidates(cand, ncand);
-	err = build(es, cand, ncand, &strs, secs);
-	free(cand);
+}
+
+static int load_table(struct elf_symbols *es, Elf *elf, Elf_Scn *scn,
+		      const struct section_info *secs, size_t nsecs, unsigned int machine)
+{
+	struct cand_set set = {NULL, 0};
+	struct strings strs;
+	int err;
+
+	collect_table(&set, elf, scn, secs, nsecs, machine, 0, 0, &strs);
+	sort_candidates(set.c, set.n);
+	err = build(es, set.c, set.n, &strs, secs);
+	free(set.c);
 	return err;
 }
 
-static int load_elf(struct elf_symbols *es, Elf *elf)
+/* The PT_LOAD segments of @elf, which must be an executable or a shared object. */
+static int load_segments(struct elf_symbols *es, Elf *elf, GElf_Ehdr *ehdr)
 {
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	struct section_info *secs = NULL;
-	size_t phnum, shnum = 0, i;
-	GElf_Ehdr ehdr;
-	int err = 0;
+	size_t phnum, i;
 
-	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr) ||
-	    (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN) || elf_getphdrnum(elf, &phnum) < 0)
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, ehdr) ||
+	    (ehdr->e_type != ET_EXEC && ehdr->e_type != ET_DYN) || elf_getphdrnum(elf, &phnum) < 0)
 		return -ENOEXEC;
 	es->segs = xreallocarray(NULL, phnum ? phnum : 1, sizeof(*es->segs));
 	for (i = 0; i < phnum; i++) {
@@ -406,23 +425,47 @@ static int load_elf(struct elf_symbols *es, Elf *elf)
 			es->segs[es->nsegs++] =
 				(struct load_segment){ph.p_offset, ph.p_filesz, ph.p_vaddr};
 	}
-	if (elf_getshdrnum(elf, &shnum) < 0)
-		shnum = 0;
-	secs = xcalloc(shnum ? shnum : 1, sizeof(*secs));
+	return 0;
+}
+
+/* The sections of @elf (the caller frees *@secs) and its first .symtab and .dynsym. */
+static void read_sections(Elf *elf, struct section_info **secs, size_t *shnum, Elf_Scn **symtab,
+			  Elf_Scn **dynsym)
+{
+	Elf_Scn *scn = NULL;
+
+	*symtab = *dynsym = NULL;
+	if (elf_getshdrnum(elf, shnum) < 0)
+		*shnum = 0;
+	*secs = xcalloc(*shnum ? *shnum : 1, sizeof(**secs));
 	while ((scn = elf_nextscn(elf, scn))) {
 		size_t idx = elf_ndxscn(scn);
 		GElf_Shdr sh;
 
-		if (idx >= shnum || !gelf_getshdr(scn, &sh))
+		if (idx >= *shnum || !gelf_getshdr(scn, &sh))
 			continue;
-		secs[idx].end = add_sat(sh.sh_addr, sh.sh_size);
-		secs[idx].alloc = sh.sh_flags & SHF_ALLOC;
-		secs[idx].exec = (sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR);
-		if (sh.sh_type == SHT_SYMTAB && !symtab)
-			symtab = scn;
-		else if (sh.sh_type == SHT_DYNSYM && !dynsym)
-			dynsym = scn;
+		(*secs)[idx].end = add_sat(sh.sh_addr, sh.sh_size);
+		(*secs)[idx].alloc = sh.sh_flags & SHF_ALLOC;
+		(*secs)[idx].exec = (sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR);
+		if (sh.sh_type == SHT_SYMTAB && !*symtab)
+			*symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM && !*dynsym)
+			*dynsym = scn;
 	}
+}
+
+static int load_elf(struct elf_symbols *es, Elf *elf)
+{
+	struct section_info *secs = NULL;
+	Elf_Scn *symtab, *dynsym;
+	GElf_Ehdr ehdr;
+	size_t shnum;
+	int err;
+
+	err = load_segments(es, elf, &ehdr);
+	if (err < 0)
+		return err;
+	read_sections(elf, &secs, &shnum, &symtab, &dynsym);
 	if (symtab) {
 		err = load_table(es, elf, symtab, secs, shnum, ehdr.e_machine);
 		if (err < 0)
@@ -436,24 +479,96 @@ out:
 	return err;
 }
 
-/* Takes ownership of @elf (NULL for a failed elf_begin()). */
-static struct elf_symbols *from_elf(Elf *elf)
+/*
+ * Segments from @bin; symbols from the .symtab of @dbg, and with @merge_dynsym
+ * from the .dynsym of @bin as well.  Two tables share one string buffer (the
+ * first, a NUL, the second) and one section array (@bin's sections after
+ * @dbg's), so the usual sort and build apply to them together.
+ */
+static int load_elf_debug(struct elf_symbols *es, Elf *bin, Elf *dbg, bool merge_dynsym)
 {
-	struct elf_symbols *es;
+	struct section_info *dsecs = NULL, *bsecs = NULL, *secs = NULL;
+	Elf_Scn *dsymtab, *ddynsym, *bsymtab, *bdynsym = NULL;
+	size_t dshnum, bshnum = 0;
+	struct cand_set set = {NULL, 0};
+	struct strings dstrs, bstrs = {NULL, 0}, strs;
+	GElf_Ehdr ehdr, dehdr;
+	char *joined = NULL;
 	int err;
 
-	if (!elf) {
-		errno = ENOEXEC;
-		return NULL;
+	err = load_segments(es, bin, &ehdr);
+	if (err < 0)
+		return err;
+	/* a debug file has the type of its binary; --only-keep-debug keeps the ELF header */
+	if (elf_kind(dbg) != ELF_K_ELF || !gelf_getehdr(dbg, &dehdr) ||
+	    dehdr.e_machine != ehdr.e_machine || dehdr.e_ident[EI_CLASS] != ehdr.e_ident[EI_CLASS])
+		return -ENOEXEC;
+	read_sections(dbg, &dsecs, &dshnum, &dsymtab, &ddynsym);
+	if (!dsymtab)
+		goto out;
+	collect_table(&set, dbg, dsymtab, dsecs, dshnum, ehdr.e_machine, 0, 0, &dstrs);
+	if (!set.n)
+		goto out;
+	strs = dstrs;
+	secs = dsecs;
+	if (merge_dynsym) {
+		read_sections(bin, &bsecs, &bshnum, &bsymtab, &bdynsym);
+		if (bdynsym && dshnum <= UINT32_MAX - bshnum && dstrs.size < UINT32_MAX) {
+			size_t before = set.n;
+
+			collect_table(&set, bin, bdynsym, bsecs, bshnum, ehdr.e_machine,
+				      (uint32_t)dstrs.size + 1, (uint32_t)dshnum, &bstrs);
+			if (set.n > before && dstrs.size + 1 + bstrs.size <= UINT32_MAX) {
+				joined = xmalloc(dstrs.size + 1 + bstrs.size);
+				memcpy(joined, dstrs.data, dstrs.size);
+				joined[dstrs.size] = '\0';
+				memcpy(joined + dstrs.size + 1, bstrs.data, bstrs.size);
+				strs = (struct strings){joined, dstrs.size + 1 + bstrs.size};
+				secs = xreallocarray(NULL, dshnum + bshnum, sizeof(*secs));
+				memcpy(secs, dsecs, dshnum * sizeof(*secs));
+				memcpy(secs + dshnum, bsecs, bshnum * sizeof(*secs));
+			} else {
+				set.n = before;
+			}
+		}
 	}
+	sort_candidates(set.c, set.n);
+	err = build(es, set.c, set.n, &strs, secs);
+	es->from_symtab = es->nsyms > 0;
+out:
+	if (secs != dsecs)
+		free(secs);
+	free(joined);
+	free(bsecs);
+	free(dsecs);
+	free(set.c);
+	return err;
+}
+
+/*
+ * Takes ownership of @elf and @dbg (NULL for a failed elf_begin()).  With
+ * @dbg, symbols come from its .symtab, placed with @elf's segments.
+ */
+static struct elf_symbols *from_elf(Elf *elf, Elf *dbg, bool merge_dynsym)
+{
+	struct elf_symbols *es = NULL;
+	int err = -ENOEXEC;
+
+	if (!elf)
+		goto out;
 	es = xcalloc(1, sizeof(*es));
-	err = load_elf(es, elf);
-	elf_end(elf);
+	err = dbg ? load_elf_debug(es, elf, dbg, merge_dynsym) : load_elf(es, elf);
 	if (err < 0) {
 		elf_symbols__free(es);
-		errno = -err;
-		return NULL;
+		es = NULL;
 	}
+out:
+	if (dbg)
+		elf_end(dbg);
+	if (elf)
+		elf_end(elf);
+	if (err < 0)
+		errno = -err;
 	return es;
 }
 
@@ -472,7 +587,55 @@ struct elf_symbols *elf_symbols__open_fd(int fd)
 		return NULL;
 	}
 	/* ELF_C_READ reads what is used with pread(): a file truncated meanwhile cannot fault */
-	return from_elf(elf_begin(fd, ELF_C_READ, NULL));
+	return from_elf(elf_begin(fd, ELF_C_READ, NULL), NULL, false);
+}
+
+/* Both files must be regular: a FIFO or a directory would block or fail in libelf. */
+static bool regular_file(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return false;
+	}
+	return true;
+}
+
+struct elf_symbols *elf_symbols__open_fd_debug(int fd, int debug_fd)
+{
+	if (!regular_file(fd) || !regular_file(debug_fd))
+		return NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return from_elf(elf_begin(fd, ELF_C_READ, NULL), elf_begin(debug_fd, ELF_C_READ, NULL),
+			false);
+}
+
+struct elf_symbols *elf_symbols__open_fd_minidebug(int fd, const void *image, size_t size)
+{
+	struct elf_symbols *es;
+	char *copy;
+	int saved;
+
+	if (!regular_file(fd))
+		return NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* libelf may convert a foreign-endian image in place: give it a writable copy */
+	copy = xmalloc(size ? size : 1);
+	memcpy(copy, image, size);
+	es = from_elf(elf_begin(fd, ELF_C_READ, NULL), elf_memory(copy, size), true);
+	saved = errno;
+	free(copy);
+	errno = saved;
+	return es;
 }
 
 struct elf_symbols *elf_symbols__open(const char *path)
@@ -504,7 +667,7 @@ struct elf_symbols *elf_symbols__from_memory(const void *image, size_t size)
 	/* libelf may convert a foreign-endian image in place: give it a writable copy */
 	copy = xmalloc(size ? size : 1);
 	memcpy(copy, image, size);
-	es = from_elf(elf_memory(copy, size));
+	es = from_elf(elf_memory(copy, size), NULL, false);
 	saved = errno;
 	free(copy);
 	errno = saved;

@@ -52,6 +52,24 @@ struct elf_symbols *elf_symbols__from_memory(const void *image, size_t size);
 void elf_symbols__free(struct elf_symbols *es);
 
 /*
+ * Symbols from a separate debug file: the .symtab of @debug_fd, placed with
+ * the PT_LOAD headers of the binary @fd (a debug file's program headers may
+ * differ from the binary's or be absent).  No check that the two belong
+ * together: the caller verifies the build-id or the debug link CRC.  When
+ * @debug_fd has no usable .symtab, the result has no symbols.  Both
+ * descriptors stay owned by the caller.  NULL and errno on failure, as
+ * elf_symbols__open().
+ */
+struct elf_symbols *elf_symbols__open_fd_debug(int fd, int debug_fd);
+/*
+ * MiniDebugInfo: the .dynsym of the binary @fd together with the .symtab of
+ * @image, the decompressed ELF file of its .gnu_debugdata section (that
+ * table holds only what .dynsym lacks, mostly local functions).  Placed with
+ * @fd's PT_LOAD headers.  @image is only read, and not kept.
+ */
+struct elf_symbols *elf_symbols__open_fd_minidebug(int fd, const void *image, size_t size);
+
+/*
  * The ELF virtual address of the byte at @offset in the file: 0 and *vaddr,
  * or -ENOENT when no PT_LOAD segment maps that byte.
  */
@@ -66,7 +84,7 @@ size_t elf_symbols__count(const struct elf_symbols *es);
 const char *elf_symbols__name(const struct elf_symbols *es, size_t idx);
 /* Start address of symbol @idx. */
 uint64_t elf_symbols__addr(const struct elf_symbols *es, size_t idx);
-/* Whether the symbols came from .symtab (else .dynsym, or none). */
+/* Whether the symbols came from a .symtab, the file's or a debug file's (else .dynsym, or none). */
 bool elf_symbols__from_symtab(const struct elf_symbols *es);
 
 #endif

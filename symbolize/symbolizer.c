@@ -15,9 +15,11 @@
 #include "common/strbuf.h"
 #include "common/strtab.h"
 #include "common/xalloc.h"
+#include "symbolize/debug_file.h"
 #include "symbolize/demangle.h"
 #include "symbolize/elf_symbols.h"
 #include "symbolize/kallsyms.h"
+#include "symbolize/perf_map.h"
 
 /* A file that cannot be opened is tried again for this many different pids at most. */
 #define MAX_OPEN_ATTEMPTS 4
@@ -39,6 +41,7 @@ struct file_entry {
 
 struct symbolizer {
 	char *kallsyms_path;
+	char *debug_root;
 	bool demangle;
 
 	/* files by identity: open addressing, at most half full */
@@ -51,6 +54,8 @@ struct symbolizer {
 	struct kallsyms *kallsyms;
 	uint32_t *kernel_names;
 	bool kallsyms_tried;
+
+	struct perf_maps *perf_maps; /* JIT code names, per pid */
 };
 
 static const char deleted_suffix[] = " (deleted)";
@@ -77,10 +82,12 @@ struct symbolizer *symbolizer__new(const struct symbolizer_options *opts)
 	}
 	sym = xcalloc(1, sizeof(*sym));
 	sym->kallsyms_path = xstrdup(opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
+	sym->debug_root = xstrdup(opts->debug_root ? opts->debug_root : "/usr/lib/debug");
 	sym->demangle = opts->demangle;
 	sym->mask = 63;
 	sym->slots = xcalloc(sym->mask + 1, sizeof(*sym->slots));
 	sym->demangled = strtab__new();
+	sym->perf_maps = perf_maps__new(opts->perf_map_dir);
 	return sym;
 }
 
@@ -97,6 +104,7 @@ void symbolizer__free(struct symbolizer *sym)
 
 	if (!sym)
 		return;
+	perf_maps__free(sym->perf_maps);
 	for (i = 0; i <= sym->mask; i++) {
 		if (!sym->slots[i])
 			continue;
@@ -108,6 +116,7 @@ void symbolizer__free(struct symbolizer *sym)
 	free(sym->kernel_names);
 	kallsyms__free(sym->kallsyms);
 	strtab__free(sym->demangled);
+	free(sym->debug_root);
 	free(sym->kallsyms_path);
 	free(sym);
 }
@@ -240,7 +249,7 @@ static bool may_try(const struct file_entry *e, pid_t pid)
 	return true;
 }
 
-static void load_file(struct file_entry *e, const struct sym_file_key *key)
+static void load_file(struct file_entry *e, const struct sym_file_key *key, const char *debug_root)
 {
 	int err, fd;
 
@@ -253,7 +262,7 @@ static void load_file(struct file_entry *e, const struct sym_file_key *key)
 		return;
 	}
 	e->final = true;
-	e->syms = elf_symbols__open_fd(fd);
+	e->syms = debug_file__load_symbols(fd, key->path, key->pid, debug_root);
 	if (!e->syms)
 		fs_debug("symbolize: %s: not a usable ELF file: %s", key->path, strerror(errno));
 	else if (!elf_symbols__count(e->syms))
@@ -358,7 +367,7 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 		return NULL;
 	e = find_or_add(sym, file);
 	if (may_try(e, file->pid))
-		load_file(e, file);
+		load_file(e, file, sym->debug_root);
 	return e;
 }
 
@@ -412,4 +421,9 @@ const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr)
 bool symbolizer__has_kernel_symbols(struct symbolizer *sym)
 {
 	return sym && load_kernel(sym);
+}
+
+const char *symbolizer__jit(struct symbolizer *sym, pid_t pid, uint64_t addr)
+{
+	return sym ? perf_maps__find(sym->perf_maps, pid, addr) : NULL;
 }

@@ -25,7 +25,9 @@
  * be opened (or is not the mapped inode) is tried again only for another
  * pid, at most 4 times in all (another process may see it in its root), so
  * a missing file costs a few failed opens, not one per lookup.  Symbols are
- * copied out at load: no file descriptor or mapping stays open.
+ * copied out at load: no file descriptor or mapping stays open.  A file
+ * without .symtab takes its symbols from its separate debug file (build-id
+ * or .gnu_debuglink, under debug_root) or its MiniDebugInfo (debug_file.h).
  *
  * Special paths: "[vdso]" is symbolized from this process's own vDSO image
  * (every process on a kernel maps the same one, for its word size); other
@@ -66,9 +68,13 @@ struct symbolizer_options {
 	const char *kallsyms_path;
 	/* C++ and Rust names are demangled, without parameter lists */
 	bool demangle;
+	/* installed debug files (.build-id/xx/rest.debug, DIR/NAME); NULL means "/usr/lib/debug" */
+	const char *debug_root;
+	/* where JIT compilers write perf-PID.map files; NULL means "/tmp" (perf_map.h) */
+	const char *perf_map_dir;
 };
 
-/* The defaults: /proc/kallsyms, demangling on. */
+/* The defaults: /proc/kallsyms, demangling on, /usr/lib/debug. */
 void symbolizer_options__init(struct symbolizer_options *opts);
 
 struct symbolizer;
@@ -100,5 +106,16 @@ const char *symbolizer__kernel(struct symbolizer *sym, uint64_t addr);
 
 /* Whether kernel addresses can be symbolized at all (kallsyms readable and not all zero). */
 bool symbolizer__has_kernel_symbols(struct symbolizer *sym);
+
+/*
+ * The JIT-compiled function of process @pid at virtual address @addr (a
+ * DSO_ANON frame), from the process's perf map file: /tmp/perf-PID.map, or
+ * perf_map_dir; for a process in a container, the file in its own /tmp, by
+ * its namespace pid.  The file is read on the first lookup for @pid and must
+ * belong to root or to the process's user (perf_map.h says which user when
+ * the process has exited).  NULL when there is no such file or no line
+ * covers @addr.  Names are as the file has them: untrusted bytes.
+ */
+const char *symbolizer__jit(struct symbolizer *sym, pid_t pid, uint64_t addr);
 
 #endif

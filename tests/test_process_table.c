@@ -84,9 +84,10 @@ static void test_resolve_and_overlap(void **state)
 	process_table__mmap(pt, PID + 1, 0x500000, 0x1000, 0, makedev(8, 1), 22,
 			    "/usr/lib/libc.so.6");
 	assert_int_equal(process_table__resolve(pt, PID + 1, 0x500000, &off), lib);
-	/* anonymous memory is not a file */
+	/* anonymous memory is not a file: JIT code keeps its virtual address */
 	process_table__mmap(pt, PID, 0x900000, 0x1000, 0, 0, 0, "//anon");
-	assert_int_equal(process_table__resolve(pt, PID, 0x900000, &off), DSO_UNKNOWN);
+	assert_int_equal(process_table__resolve(pt, PID, 0x900010, &off), DSO_ANON);
+	assert_int_equal(off, 0x900010);
 	process_table__free(pt);
 }
 

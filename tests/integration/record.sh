@@ -744,6 +744,52 @@ test_errors() {
 	if [ ! -e "$T/started" ]; then pass "$n_notrun"; else fail "$n_notrun" "it ran"; fi
 }
 
+# JIT code named from /tmp/perf-PID.map: Node.js with --perf-basic-prof on a 3:1 split between
+# two JS functions doing the same work (tests/programs/jit_split.js).  TurboFan inlining is off
+# so that the two functions stay frames of their own.  The default call graph is used: CFI
+# stops at the first JIT frame (it has none), and the kernel's frame-pointer chain (V8 keeps
+# frame pointers in its code) continues from it; --call-graph fp gives the same split.
+test_jit() {
+	local n_rc="record -- node: exit 0, folded output written"
+	local n_names="record -- node: hot and cold named from the perf map, with _[j]"
+	local n_split="record -- node: hot:cold = 75:25 within 5 points"
+	local report pid
+	skip_all "$SKIP_REASON" "$n_rc" "$n_names" "$n_split" && return
+	skip_all "$(command -v node >/dev/null || echo "node (Node.js) is not installed")" \
+		"$n_rc" "$n_names" "$n_split" && return
+	# from the scratch directory: whatever node leaves behind goes with it
+	pushd "$T" >/dev/null || return
+	run jit -o "$T/jit.folded" -- node --perf-basic-prof --no-turbo-inlining \
+		"$PROGRAMS/jit_split.js" 3000
+	popd >/dev/null || return
+	pid=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' "$T/jit.out")
+	[ -n "$pid" ] && rm -f "/tmp/perf-$pid.map"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/jit.folded"; then
+		pass "$n_rc"
+	else
+		fail "$n_rc" "$(outcome jit)"
+	fi
+	# V8 names them "JS:*hot /path:LINE:COL" (* optimised, ~ interpreted, ^ baseline)
+	report=$(awk "{ $SPLIT"'
+		for (i = 2; i <= n; i++) {
+			if (f[i] ~ /^JS:[*~^+]?hot .*_\[j\]$/) { h += $NF; break }
+			if (f[i] ~ /^JS:[*~^+]?cold .*_\[j\]$/) { c += $NF; break }
+		}
+	} END {
+		t = h + c
+		if (t == 0) { print "no hot or cold JIT frames"; exit 2 }
+		share = 100 * h / t
+		printf "hot %.1f%% of %d samples in hot or cold\n", share, t
+		exit t < 300 || share > 80 || share < 70
+	}' "$T/jit.folded")
+	case $? in
+	0) pass "$n_names"; pass "$n_split" ;;
+	1) pass "$n_names"; fail "$n_split" "$report" ;;
+	*) fail "$n_names" "$report; leaves: $(awk '{ print $NF, $0 }' "$T/jit.folded" |
+		sort -rn | head -3 | cut -c1-200)"; fail "$n_split" "$report" ;;
+	esac
+}
+
 test_command
 test_attach
 test_late_threads
@@ -755,4 +801,5 @@ test_stop
 test_errors
 test_limits
 test_unwinding
+test_jit
 finish
