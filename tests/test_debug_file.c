@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "tests/test_shell.h"
+
 #include "common/strbuf.h"
 #include "symbolize/elf_symbols.h"
 #include "symbolize/symbolizer.h"
@@ -48,27 +50,7 @@ static int make_tmpdir(void **state)
 
 static int remove_tmpdir(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Run a shell command; false when a tool is missing or fails (its output is kept out of the log).
- */
-static bool run(const char *fmt, ...)
-{
-	struct strbuf cmd = STRBUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	strbuf_addstr(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.buf);
-	strbuf_release(&cmd);
-	return rc == 0;
+	return remove_tree(tmpdir);
 }
 
 static bool have_tools(const char *tools)

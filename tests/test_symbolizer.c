@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "tests/test_shell.h"
+
 #include "common/line_reader.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -171,10 +173,7 @@ static int make_tmpdir(void **state)
 
 static int remove_tmpdir(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return remove_tree(tmpdir);
 }
 
 static char *tmp_path(const char *name)
@@ -213,22 +212,6 @@ static struct sym_file_key file_key(const char *path)
 
 	assert_int_equal(stat(path, &st), 0);
 	return (struct sym_file_key){path, st.st_dev, st.st_ino, 0};
-}
-
-/* Run a compiler; false when it is missing or fails (its output is kept out of the log). */
-static bool run(const char *fmt, ...)
-{
-	struct strbuf cmd = STRBUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	strbuf_addstr(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.buf);
-	strbuf_release(&cmd);
-	return rc == 0;
 }
 
 static uint64_t rng_next(uint64_t *s)

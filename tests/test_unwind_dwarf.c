@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "tests/test_shell.h"
+
 #include <linux/perf_event.h>
 
 #include "sampler/process_table.h"
@@ -646,21 +648,7 @@ static int make_tmpdir(void **state)
 
 static int remove_tmpdir(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static bool run(const char *fmt, ...)
-{
-	char cmd[2 * PATH_MAX + 256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0;
+	return remove_tree(tmpdir);
 }
 
 static const char so_source[] =
