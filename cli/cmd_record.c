@@ -64,6 +64,7 @@ static void usage(FILE *out)
 		"  -o, --output FILE    where to write (default flamegraph.svg); the extension\n"
 		"                       picks the format: .svg, or .folded / .txt for folded stacks\n"
 		"      --format FMT     svg or folded, whatever the extension\n"
+		"      --no-demangle    keep C++ and Rust names as the binary spells them\n"
 		"      --pid            begin each stack with \"comm-PID\"\n"
 		"      --tid            begin each stack with \"comm-PID/TID\"\n"
 		"      --open           open the SVG with the desktop's default viewer\n"
@@ -90,6 +91,7 @@ enum {
 	OPT_TID,
 	OPT_OPEN,
 	OPT_CALL_GRAPH,
+	OPT_NO_DEMANGLE,
 };
 
 static const struct option record_options[] = {
@@ -104,6 +106,7 @@ static const struct option record_options[] = {
 	{"no-kernel", no_argument, NULL, OPT_NO_KERNEL},
 	{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 	{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
+	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"pid", no_argument, NULL, OPT_PID},
@@ -306,6 +309,9 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		return parse_mmap_pages(arg, &a->sampler.ring_pages);
 	case OPT_NO_KERNEL:
 		a->sampler.no_kernel = true;
+		return 0;
+	case OPT_NO_DEMANGLE:
+		a->out.no_demangle = true;
 		return 0;
 	case OPT_CALL_GRAPH:
 		return parse_call_graph(arg, &a->sampler);

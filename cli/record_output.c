@@ -134,7 +134,8 @@ static void give_to_sudo_user(const char *path)
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
 			 const struct process_table *pt, struct output_file *of)
 {
-	struct symbolizer *sym = symbolizer__new(NULL);
+	struct symbolizer_options sym_opts;
+	struct symbolizer *sym;
 	struct stack_counts *counts = stack_counts__new();
 	struct folded_profile *profile = NULL;
 	const char *out_name = strcmp(o->output, "-") ? o->output : "standard output";
@@ -142,6 +143,9 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	size_t i, n = stack_table__size(stacks);
 	int ret, err;
 
+	symbolizer_options__init(&sym_opts);
+	sym_opts.demangle = !o->no_demangle;
+	sym = symbolizer__new(&sym_opts);
 	for (i = 0; i < n; i++) {
 		struct stack_entry e;
 

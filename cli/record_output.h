@@ -24,6 +24,7 @@ enum record_format {
 struct record_output_options {
 	enum record_format format;
 	bool with_pid, with_tid; /* "comm-PID" / "comm-PID/TID" */
+	bool no_demangle;	 /* keep C++ and Rust names as the binary spells them */
 	const char *output;	 /* path, or "-" */
 	struct render_args *render;
 };

@@ -638,6 +638,34 @@ test_unwinding() {
 	fi
 }
 
+# C++ names: demangled and cut before the parameter list by default, as perf script +
+# stackcollapse-perf.pl show them; kept mangled with --no-demangle.
+test_cxx_names() {
+	local n_dem="record: C++ frames demangled (main;app::Engine::run;app::Engine::spin<int>)"
+	local n_raw="record --no-demangle: C++ frames keep their mangled names"
+	skip_all "$SKIP_REASON" "$n_dem" "$n_raw" && return
+	skip_all "$(command -v "${CXX:-g++}" >/dev/null || echo "no C++ compiler (${CXX:-g++})")" \
+		"$n_dem" "$n_raw" && return
+	if ! "${CXX:-g++}" -O2 -g -o "$T/cxx_names" "$PROGRAMS/cxx_names.cpp" 2>>"$T/cc.err"; then
+		fail "$n_dem" "cannot build cxx_names: $(head -c 300 "$T/cc.err")"
+		return
+	fi
+	run cxx -o "$T/cxx.folded" -- "$T/cxx_names" 1000
+	if [ "$rc" -eq 0 ] && [ "$(path_share "$T/cxx.folded" cxx_names \
+		"main;app::Engine::run;app::Engine::spin<int>")" -ge 90 ]; then
+		pass "$n_dem"
+	else
+		fail "$n_dem" "$(outcome cxx); $(sort -k2 -nr "$T/cxx.folded" | head -2 | cut -c1-200)"
+	fi
+	run cxxraw --no-demangle -o "$T/cxxraw.folded" -- "$T/cxx_names" 500
+	if [ "$rc" -eq 0 ] && grep -q ';_ZN3app6Engine4spinIiEET_S2_' "$T/cxxraw.folded" &&
+		! grep -q 'app::Engine' "$T/cxxraw.folded"; then
+		pass "$n_raw"
+	else
+		fail "$n_raw" "$(outcome cxxraw); $(sort -k2 -nr "$T/cxxraw.folded" | head -2 | cut -c1-200)"
+	fi
+}
+
 # Stopping: SIGINT and SIGTERM end the recording with the output complete; so does the
 # target's exit.
 test_stop() {
@@ -801,5 +829,6 @@ test_stop
 test_errors
 test_limits
 test_unwinding
+test_cxx_names
 test_jit
 finish
