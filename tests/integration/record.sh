@@ -41,6 +41,9 @@ build_programs() {
 	for p in cpu_split late_threads syscalls exit_status perf_probe; do
 		"${CC:-cc}" "${flags[@]}" -o "$T/$p" "$PROGRAMS/$p.c" -pthread 2>>"$T/cc.err" || return 1
 	done
+	# a non-PIE executable: addresses are the ELF's own, no load bias
+	"${CC:-cc}" "${flags[@]}" -no-pie -o "$T/split_nopie" "$PROGRAMS/cpu_split.c" \
+		2>>"$T/cc.err" || return 1
 	# optimised leaves without a frame, in a frame-pointer build and in one without
 	"${CC:-cc}" -O2 -g -fno-omit-frame-pointer -DFRAMELESS_LEAVES -o "$T/split_fp" \
 		"$PROGRAMS/cpu_split.c" 2>>"$T/cc.err" || return 1
@@ -602,10 +605,12 @@ test_unwinding() {
 	local n_fpneg="record --call-graph fp: the same program loses the leaves' callers (the case is real)"
 	local n_nofp="record (default): -fomit-frame-pointer build, >= 98% exact main;work_X;leaf_X"
 	local n_dwarf="record --call-graph dwarf: -fomit-frame-pointer build, >= 98% exact"
+	local n_nopie="record (default): a non-PIE executable is symbolized, >= 98% exact"
 	local n_split="record (default): -fomit-frame-pointer build keeps the 6:3:1 split"
 	local n_deep="record (default): 100-deep recursion in a library without frame pointers, >= 90% of deep_spin samples reach main or thread_main with all 101 levels"
 	local share report
-	skip_all "$SKIP_REASON" "$n_fp" "$n_fpneg" "$n_nofp" "$n_dwarf" "$n_split" "$n_deep" && return
+	skip_all "$SKIP_REASON" "$n_fp" "$n_fpneg" "$n_nofp" "$n_dwarf" "$n_split" "$n_deep" \
+		"$n_nopie" && return
 	run split_fp -o "$T/split_fp.folded" -- "$T/split_fp" 3000
 	check_exact "$n_fp" split_fp split_fp ">= 98"
 	run split_fp_g --call-graph fp -o "$T/split_fp_g.folded" -- "$T/split_fp" 1000
@@ -617,6 +622,8 @@ test_unwinding() {
 	else
 		fail "$n_split" "$report"
 	fi
+	run split_nopie -o "$T/split_nopie.folded" -- "$T/split_nopie" 1000
+	check_exact "$n_nopie" split_nopie split_nopie ">= 98"
 	run split_dwarf --call-graph dwarf -o "$T/split_dwarf.folded" -- "$T/split_nofp" 2000
 	check_exact "$n_dwarf" split_dwarf split_nofp ">= 98"
 	run deep -o "$T/deep.folded" -- "$T/deep_main" 100 1500
