@@ -21,6 +21,7 @@
 #include "cli/record_output.h"
 #include "cli/render_options.h"
 #include "common/log.h"
+#include "common/mapped_file.h"
 #include "common/number.h"
 #include "common/output_file.h"
 #include "common/u64_map.h"
@@ -438,22 +439,6 @@ static void install_signal_handlers(void)
 
 /* ---- errors ---- */
 
-static long read_sysctl(const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 static bool process_exists(pid_t pid)
 {
 	char path[32];
@@ -465,7 +450,7 @@ static bool process_exists(pid_t pid)
 /* Before opening anything: every -p/-t target exists and -F is allowed. */
 static int check_targets(const struct record_args *a)
 {
-	long max_rate = read_sysctl("perf_event_max_sample_rate");
+	long max_rate = kernel_sysctl("perf_event_max_sample_rate", -1);
 	size_t i;
 
 	for (i = 0; i < a->nr_pids; i++) {
@@ -513,8 +498,8 @@ static bool owned_by_other_user(const struct record_args *a)
 
 static void explain_open_error(const struct record_args *a, int err)
 {
-	long paranoid = read_sysctl("perf_event_paranoid");
-	long mlock_kb = read_sysctl("perf_event_mlock_kb");
+	long paranoid = kernel_sysctl("perf_event_paranoid", -1);
+	long mlock_kb = kernel_sysctl("perf_event_mlock_kb", -1);
 
 	switch (err) {
 	case ESRCH:

@@ -21,6 +21,7 @@
 #include <linux/perf_event.h>
 
 #include "common/log.h"
+#include "common/mapped_file.h"
 #include "common/xalloc.h"
 #include "sampler/ring_buffer.h"
 #include "sampler/unwind.h"
@@ -46,10 +47,24 @@
 #define DEFAULT_STACK_COPY 32768
 
 /* A record copied out of its ring, waiting for its turn in time order. */
+struct record_buffer {
+	void *data;
+	size_t cap;
+};
+
 struct queued {
 	uint64_t time, seq;
-	struct perf_event_header *rec;
+	struct perf_event_header *rec; /* in buf */
+	struct record_buffer buf;
 };
+
+/*
+ * Record copies are recycled: with a user stack copy in every sample, a
+ * malloc and free per record would be a few tens of KiB each, thousands of
+ * times a second.  A recording's records have much the same sizes, so a
+ * spare buffer rarely needs to grow.
+ */
+#define MAX_SPARE_BUFFERS 1024
 
 struct sampler {
 	struct sampler_options opts;
@@ -69,6 +84,8 @@ struct sampler {
 
 	struct queued *queue;
 	size_t nr_queued, cap_queued;
+	struct record_buffer *spare_buffers;
+	size_t nr_spare;
 	uint64_t seq, round_max_time, flush_limit;
 
 	struct process_table *processes;
@@ -87,22 +104,6 @@ struct sampler {
 static int perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu)
 {
 	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
-static long read_sysctl(const char *name, long fallback)
-{
-	char path[128];
-	long v = fallback;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = fallback;
-		fclose(f);
-	}
-	return v;
 }
 
 /* Parse /sys/devices/system/cpu/online ("0-3,6"). */
@@ -438,8 +439,8 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 		s->opts.ring_pages = 128;
 	if (!s->opts.period && !s->opts.freq)
 		s->opts.freq = 997;
-	s->kernel_max_stack = (unsigned)read_sysctl("perf_event_max_stack", 127);
-	max_rate = read_sysctl("perf_event_max_sample_rate", 0);
+	s->kernel_max_stack = (unsigned)kernel_sysctl("perf_event_max_stack", 127);
+	max_rate = kernel_sysctl("perf_event_max_sample_rate", 0);
 	/* the kernel answers EINVAL; callers can compare with the sysctl to explain */
 	if (!s->opts.period && max_rate > 0 && s->opts.freq > (unsigned long)max_rate) {
 		err = -EINVAL;
@@ -521,7 +522,10 @@ void sampler__free(struct sampler *s)
 	for (i = 0; i < s->nr_fds; i++)
 		close(s->fds[i]);
 	for (i = 0; i < s->nr_queued; i++)
-		free(s->queue[i].rec);
+		free(s->queue[i].buf.data);
+	for (i = 0; i < s->nr_spare; i++)
+		free(s->spare_buffers[i].data);
+	free(s->spare_buffers);
 	if (s->child > 0 && !s->child_reaped)
 		sampler__reap_child(s);
 	if (s->child_go_fd >= 0)
@@ -614,6 +618,31 @@ static uint64_t record_time(const struct perf_event_header *h)
 	return t;
 }
 
+static struct record_buffer take_buffer(struct sampler *s, size_t size)
+{
+	struct record_buffer b = {NULL, 0};
+
+	if (s->nr_spare)
+		b = s->spare_buffers[--s->nr_spare];
+	if (b.cap < size) {
+		b.cap = size;
+		b.data = xrealloc(b.data, b.cap);
+	}
+	return b;
+}
+
+static void give_back_buffer(struct sampler *s, struct record_buffer b)
+{
+	if (s->nr_spare == MAX_SPARE_BUFFERS) {
+		free(b.data);
+		return;
+	}
+	if (!s->spare_buffers)
+		s->spare_buffers =
+			xreallocarray(NULL, MAX_SPARE_BUFFERS, sizeof(*s->spare_buffers));
+	s->spare_buffers[s->nr_spare++] = b;
+}
+
 static void enqueue(const struct perf_event_header *h, void *ctx)
 {
 	struct sampler *s = ctx;
@@ -656,7 +685,8 @@ static void enqueue(const struct perf_event_header *h, void *ctx)
 	q = &s->queue[s->nr_queued++];
 	q->time = record_time(h);
 	q->seq = s->seq++;
-	q->rec = xmalloc(h->size);
+	q->buf = take_buffer(s, h->size);
+	q->rec = q->buf.data;
 	memcpy(q->rec, h, h->size);
 	if (q->time > s->round_max_time)
 		s->round_max_time = q->time;
@@ -836,7 +866,7 @@ static void flush_queue(struct sampler *s, uint64_t limit)
 	qsort(s->queue, s->nr_queued, sizeof(*s->queue), compare_queued);
 	for (i = 0; i < s->nr_queued && s->queue[i].time <= limit; i++) {
 		handle_record(s, s->queue[i].rec);
-		free(s->queue[i].rec);
+		give_back_buffer(s, s->queue[i].buf);
 		n++;
 	}
 	memmove(s->queue, s->queue + n, (s->nr_queued - n) * sizeof(*s->queue));

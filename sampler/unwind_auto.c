@@ -19,6 +19,7 @@
 
 struct auto_unwinder {
 	struct unwinder dwarf;
+	struct unwinder frame_pointer; /* the kernel's user chain, resolved */
 	struct sampler_frame *fp_frames;
 	size_t cap;
 };
@@ -32,7 +33,6 @@ static size_t unwind_auto(struct unwinder *u, const struct unwind_input *in,
 			  struct process_table *pt, struct sampler_frame *out, size_t max)
 {
 	struct auto_unwinder *au = u->priv;
-	struct unwinder fp;
 	size_t n, n_fp, i, k, first_user;
 
 	n = au->dwarf.unwind(&au->dwarf, in, pt, out, max);
@@ -43,8 +43,7 @@ static size_t unwind_auto(struct unwinder *u, const struct unwind_input *in,
 		au->cap = max;
 		au->fp_frames = xreallocarray(au->fp_frames, au->cap, sizeof(*au->fp_frames));
 	}
-	unwinder_init_frame_pointer(&fp, false);
-	n_fp = fp.unwind(&fp, in, pt, au->fp_frames, max);
+	n_fp = au->frame_pointer.unwind(&au->frame_pointer, in, pt, au->fp_frames, max);
 	if (n_fp < 2)
 		return n;
 	for (first_user = 0; first_user < n && out[first_user].dso == DSO_KERNEL; first_user++)
@@ -89,6 +88,7 @@ int unwinder_init_auto(struct unwinder *u, bool include_kernel)
 		free(au);
 		return err;
 	}
+	unwinder_init_frame_pointer(&au->frame_pointer, false);
 	u->unwind = unwind_auto;
 	u->destroy = destroy_auto;
 	u->forget_process = forget_auto;

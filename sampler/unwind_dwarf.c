@@ -56,11 +56,8 @@
  * nearly every binary, stripped or not.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <elf.h>
@@ -70,6 +67,7 @@
 #include <linux/perf_event.h>
 
 #include "common/log.h"
+#include "common/mapped_file.h"
 #include "common/strbuf.h"
 #include "common/u64_map.h"
 #include "common/xalloc.h"
@@ -79,9 +77,6 @@
 #define DWARF_NREGS  17
 #define DWARF_REG_SP 7
 
-/* A file that cannot be opened is tried again for this many different pids at most. */
-#define MAX_OPEN_ATTEMPTS 4
-
 /* perf register of each DWARF register, in DWARF order. */
 static const unsigned char dwarf_to_perf_reg[DWARF_NREGS] = {
 	PERF_REG_X86_AX,  PERF_REG_X86_DX,  PERF_REG_X86_CX,  PERF_REG_X86_BX,	PERF_REG_X86_SI,
@@ -89,8 +84,6 @@ static const unsigned char dwarf_to_perf_reg[DWARF_NREGS] = {
 	PERF_REG_X86_R10, PERF_REG_X86_R11, PERF_REG_X86_R12, PERF_REG_X86_R13, PERF_REG_X86_R14,
 	PERF_REG_X86_R15, PERF_REG_X86_IP,
 };
-
-static const char deleted_suffix[] = " (deleted)";
 
 struct load_segment {
 	uint64_t vaddr, memsz, offset, filesz;
@@ -108,9 +101,7 @@ struct unwind_file {
 	uint64_t end_vaddr; /* end of the highest PT_LOAD */
 	struct load_segment *loads;
 	size_t nr_loads;
-	pid_t tried_pids[MAX_OPEN_ATTEMPTS];
-	unsigned attempts;
-	bool final; /* opened, or failed in a way another pid cannot fix */
+	struct open_attempts open; /* final: opened, or failed in a way another pid cannot fix */
 };
 
 /* One executable mapping seen in a pc, reported to the process's Dwfl or not. */
@@ -164,57 +155,6 @@ static void unwind_file__free(struct unwind_file *f)
 	free(f);
 }
 
-/* Open @path for reading and check that it is the file mapped (when its inode is known). */
-static int open_verified(const char *path, uint64_t ino)
-{
-	struct stat st;
-	int fd;
-
-	/* O_NONBLOCK: a FIFO put where a library was must not hang the profiler */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (ino && (uint64_t)st.st_ino != ino)) {
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
-}
-
-/*
- * The file of @dso as process @pid sees it: its path, else the same path
- * under the process's root (containers, chroots).  " (deleted)" is dropped:
- * the inode check then tells whether what has the name is the file mapped.
- */
-static int open_mapped_file(const struct dso *dso, pid_t pid)
-{
-	struct strbuf path = STRBUF_INIT, root_path = STRBUF_INIT;
-	size_t len = strlen(dso->path), suffix = sizeof(deleted_suffix) - 1;
-	int fd;
-
-	strbuf_addstr(&path, dso->path);
-	if (len > suffix && !strcmp(dso->path + len - suffix, deleted_suffix)) {
-		strbuf_setlen(&path, len - suffix);
-		if (!dso->ino) {
-			fd = -ESTALE;
-			goto out;
-		}
-	}
-	fd = open_verified(path.buf, dso->ino);
-	if (fd < 0 && pid > 0 && path.buf[0] == '/') {
-		int fd2;
-
-		strbuf_addf(&root_path, "/proc/%d/root%s", (int)pid, path.buf);
-		fd2 = open_verified(root_path.buf, dso->ino);
-		if (fd2 >= 0 || fd == -ENOENT)
-			fd = fd2;
-	}
-out:
-	strbuf_release(&root_path);
-	strbuf_release(&path);
-	return fd;
-}
-
 /* Read the program headers of @f->elf; false when it is not a usable executable or library. */
 static bool read_segments(struct unwind_file *f)
 {
@@ -253,25 +193,15 @@ static bool read_segments(struct unwind_file *f)
 	return f->nr_loads && f->image && f->end_vaddr > f->vaddr;
 }
 
-/*
- * Every process on a kernel maps the same vDSO (per ABI), so this process's
- * own image stands for theirs.  It is copied: libelf must not touch the
- * kernel's read-only pages.
- */
+/* This process's vDSO stands for the profiled ones'; copied: libelf must not touch the kernel's
+ * pages. */
 static Elf *open_vdso(struct unwind_file *f)
 {
-	const Elf64_Ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Phdr *ph;
-	size_t size, i;
+	size_t size;
+	const Elf64_Ehdr *eh = vdso_image(&size);
 
-	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+	if (!eh || eh->e_ident[EI_CLASS] != ELFCLASS64)
 		return NULL;
-	/* the kernel maps the whole image, section headers included */
-	ph = (const void *)((const char *)eh + eh->e_phoff);
-	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
-	for (i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > size)
-			size = ph[i].p_offset + ph[i].p_filesz;
 	f->vdso_copy = xmalloc(size);
 	memcpy(f->vdso_copy, eh, size);
 	return elf_memory(f->vdso_copy, size);
@@ -282,18 +212,18 @@ static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid)
 	int fd;
 
 	if (!strcmp(dso->path, "[vdso]")) {
-		f->final = true;
+		f->open.final = true;
 		f->elf = open_vdso(f);
 	} else {
-		f->tried_pids[f->attempts++] = pid;
-		fd = open_mapped_file(dso, pid);
+		open_attempts__add(&f->open, pid);
+		fd = mapped_file__open(dso->path, dso->ino, pid);
 		if (fd < 0) {
 			/* another process mapping the same file may see it (another root) */
 			fs_debug("unwind: cannot open %s (pid %d): %s", dso->path, (int)pid,
 				 strerror(-fd));
 			return;
 		}
-		f->final = true;
+		f->open.final = true;
 		f->elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
 		/*
 		 * Mapped, the descriptor is no longer needed (ELF_C_FDREAD reads
@@ -312,18 +242,6 @@ static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid)
 	}
 }
 
-static bool may_try(const struct unwind_file *f, pid_t pid)
-{
-	unsigned i;
-
-	if (f->final || f->attempts >= MAX_OPEN_ATTEMPTS)
-		return false;
-	for (i = 0; i < f->attempts; i++)
-		if (f->tried_pids[i] == pid)
-			return false;
-	return true;
-}
-
 /* The file of dso @id, opened on first use; NULL when it cannot be used. */
 static struct unwind_file *get_file(struct dwarf_unwinder *du, uint32_t id, pid_t pid)
 {
@@ -334,12 +252,12 @@ static struct unwind_file *get_file(struct dwarf_unwinder *du, uint32_t id, pid_
 		f = xcalloc(1, sizeof(*f));
 		u64_map__set(&du->files, id, f);
 	}
-	if (!f->elf && may_try(f, pid)) {
+	if (!f->elf && open_attempts__may_try(&f->open, pid)) {
 		dso = process_table__dso(du->pt, id);
 		if (dso)
 			load_file(f, dso, pid);
 		else
-			f->final = true;
+			f->open.final = true;
 	}
 	return f->elf ? f : NULL;
 }

@@ -3,15 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/mapped_file.h"
 #include "common/strbuf.h"
 #include "common/strtab.h"
 #include "common/xalloc.h"
@@ -21,9 +20,6 @@
 #include "symbolize/kallsyms.h"
 #include "symbolize/perf_map.h"
 
-/* A file that cannot be opened is tried again for this many different pids at most. */
-#define MAX_OPEN_ATTEMPTS 4
-
 /* Per-symbol display name cache: 0 not worked out yet, 1 the raw name, else strtab id + 2. */
 #define NAME_UNKNOWN 0
 #define NAME_RAW     1
@@ -32,11 +28,9 @@ struct file_entry {
 	uint64_t dev, ino;
 	char *path; /* as first asked for; the key when ino is 0 */
 	uint64_t hash;
-	struct elf_symbols *syms; /* NULL until loaded, or when loading failed */
-	uint32_t *names;	  /* display name cache, one per symbol, allocated on first use */
-	pid_t tried_pids[MAX_OPEN_ATTEMPTS];
-	unsigned int attempts;
-	bool final; /* loaded, or failed in a way another pid cannot fix */
+	struct elf_symbols *syms;  /* NULL until loaded, or when loading failed */
+	uint32_t *names;	   /* display name cache, one per symbol, allocated on first use */
+	struct open_attempts open; /* final: loaded, or failed in a way another pid cannot fix */
 };
 
 struct symbolizer {
@@ -57,12 +51,6 @@ struct symbolizer {
 
 	struct perf_maps *perf_maps; /* JIT code names, per pid */
 };
-
-static const char deleted_suffix[] = " (deleted)";
-
-/* The vDSO has this process's word size. */
-typedef ElfW(Ehdr) native_ehdr;
-typedef ElfW(Phdr) native_phdr;
 
 void symbolizer_options__init(struct symbolizer_options *opts)
 {
@@ -175,93 +163,19 @@ static struct file_entry *find_or_add(struct symbolizer *sym, const struct sym_f
 	return e;
 }
 
-/* Open @path for reading and check that it is the file mapped (when its inode is known). */
-static int open_verified(const char *path, uint64_t ino, int *fd_out)
-{
-	struct stat st;
-	int fd, err;
-
-	/* O_NONBLOCK: a FIFO put where a library was must not hang the profiler */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	/* a file of the same name that is not the one mapped would give wrong names */
-	if (!S_ISREG(st.st_mode) || (ino && (uint64_t)st.st_ino != ino)) {
-		err = -ESTALE;
-		goto fail;
-	}
-	*fd_out = fd;
-	return 0;
-fail:
-	close(fd);
-	return err;
-}
-
-/*
- * Open the file of @key: its path, else the same path under the mapping
- * process's root (containers, chroots).  " (deleted)" is dropped from the
- * path: a file replaced since it was mapped then fails the inode check, but
- * one still reachable through another link is found.
- */
-static int open_mapped_file(const struct sym_file_key *key, int *fd)
-{
-	struct strbuf path = STRBUF_INIT, root_path = STRBUF_INIT;
-	size_t len = strlen(key->path), suffix = sizeof(deleted_suffix) - 1;
-	int err;
-
-	strbuf_addstr(&path, key->path);
-	if (len > suffix && !strcmp(key->path + len - suffix, deleted_suffix)) {
-		strbuf_setlen(&path, len - suffix);
-		if (!key->ino) {
-			/* what has the name now is another file, and nothing tells */
-			err = -ESTALE;
-			goto out;
-		}
-	}
-	err = open_verified(path.buf, key->ino, fd);
-	if (err < 0 && key->pid > 0 && path.buf[0] == '/') {
-		int err2;
-
-		strbuf_addf(&root_path, "/proc/%d/root%s", (int)key->pid, path.buf);
-		err2 = open_verified(root_path.buf, key->ino, fd);
-		if (!err2 || err == -ENOENT)
-			err = err2;
-	}
-out:
-	strbuf_release(&root_path);
-	strbuf_release(&path);
-	return err;
-}
-
-static bool may_try(const struct file_entry *e, pid_t pid)
-{
-	unsigned int i;
-
-	if (e->final || e->attempts >= MAX_OPEN_ATTEMPTS)
-		return false;
-	for (i = 0; i < e->attempts; i++)
-		if (e->tried_pids[i] == pid)
-			return false;
-	return true;
-}
-
 static void load_file(struct file_entry *e, const struct sym_file_key *key, const char *debug_root)
 {
-	int err, fd;
+	int fd;
 
-	e->tried_pids[e->attempts++] = key->pid;
-	err = open_mapped_file(key, &fd);
-	if (err < 0) {
+	open_attempts__add(&e->open, key->pid);
+	fd = mapped_file__open(key->path, key->ino, key->pid);
+	if (fd < 0) {
 		/* another process that maps the same file may see it (another root): keep trying */
 		fs_debug("symbolize: cannot open %s (pid %d): %s", key->path, (int)key->pid,
-			 strerror(-err));
+			 strerror(-fd));
 		return;
 	}
-	e->final = true;
+	e->open.final = true;
 	e->syms = debug_file__load_symbols(fd, key->path, key->pid, debug_root);
 	if (!e->syms)
 		fs_debug("symbolize: %s: not a usable ELF file: %s", key->path, strerror(errno));
@@ -270,36 +184,18 @@ static void load_file(struct file_entry *e, const struct sym_file_key *key, cons
 	close(fd);
 }
 
-/*
- * Size of the vDSO image: its headers say how far it extends (the kernel maps
- * the whole image, section headers included).
- */
-static size_t vdso_image_size(const native_ehdr *eh)
-{
-	const native_phdr *ph = (const void *)((const char *)eh + eh->e_phoff);
-	size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
-	unsigned int i;
-
-	for (i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > size)
-			size = ph[i].p_offset + ph[i].p_filesz;
-	return size;
-}
-
-/*
- * Every process on a kernel maps the same vDSO (per ABI), so this process's
- * own image names the "[vdso]" frames of the profiled ones.
- */
+/* The vDSO: this process's own image names the "[vdso]" frames of the profiled ones. */
 static void load_vdso(struct file_entry *e)
 {
-	const native_ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
+	size_t size;
+	const void *image = vdso_image(&size);
 
-	e->final = true;
-	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
+	e->open.final = true;
+	if (!image) {
 		fs_debug("symbolize: this process has no vDSO");
 		return;
 	}
-	e->syms = elf_symbols__from_memory(eh, vdso_image_size(eh));
+	e->syms = elf_symbols__from_memory(image, size);
 	if (!e->syms)
 		fs_debug("symbolize: cannot read the vDSO: %s", strerror(errno));
 }
@@ -359,14 +255,14 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 		/* [heap], [stack], [vsyscall], [uprobes]: no file behind them */
 		if (strcmp(path, "[vdso]"))
 			return NULL;
-		if (!sym->vdso.final)
+		if (!sym->vdso.open.final)
 			load_vdso(&sym->vdso);
 		return &sym->vdso;
 	}
 	if (!strcmp(path, "//anon"))
 		return NULL;
 	e = find_or_add(sym, file);
-	if (may_try(e, file->pid))
+	if (open_attempts__may_try(&e->open, file->pid))
 		load_file(e, file, sym->debug_root);
 	return e;
 }
