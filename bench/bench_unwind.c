@@ -31,13 +31,6 @@
 #define STACK_COPY 65528
 #define MAX_FRAMES 512
 
-struct capture {
-	uint64_t regs[PERF_REG_X86_64_MAX];
-	unsigned char *stack;
-	uint64_t size, want, top;
-};
-
-typedef uint64_t (*capture_fn)(uint64_t *regs, void *buf, uint64_t size, uint64_t top);
 typedef uint64_t (*entry_fn)(struct capture *c, capture_fn fn, int depth);
 
 static volatile uint64_t sink;
@@ -59,21 +52,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct unwind_input input_of(const struct capture *c)
-{
-	struct unwind_input in = {
-		.pid = getpid(),
-		.tid = (pid_t)syscall(SYS_gettid),
-		.ip = c->regs[PERF_REG_X86_IP],
-		.has_user_regs = true,
-		.stack = c->stack,
-		.stack_size = c->size,
-	};
-
-	memcpy(in.user_regs, c->regs, sizeof(in.user_regs));
-	return in;
-}
-
 static void bench_depth(struct process_table *pt, entry_fn entry, int depth)
 {
 	static struct sampler_frame frames[MAX_FRAMES];
@@ -85,7 +63,7 @@ static void bench_depth(struct process_table *pt, entry_fn entry, int depth)
 	int i, iters;
 
 	take_sample(&c, entry, depth);
-	in = input_of(&c);
+	in = capture_input(&c);
 
 	if (unwinder_init_dwarf(&u, false)) {
 		fprintf(stderr, "bench_unwind: libdw unusable\n");

@@ -23,6 +23,10 @@
 #include <string.h>
 
 #include <asm/perf_regs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sampler/unwind.h"
 
 uint64_t capture_stack(uint64_t *regs, void *buf, uint64_t size, uint64_t top);
 
@@ -88,6 +92,31 @@ static inline uint64_t stack_top(const void *addr)
 	}
 	fclose(f);
 	return top;
+}
+
+/* One captured "sample": registers in perf order and a copy of the stack from SP. */
+struct capture {
+	uint64_t regs[PERF_REG_X86_64_MAX];
+	unsigned char *stack;
+	uint64_t size, want, top; /* bytes copied, asked for, and the end of the stack */
+};
+
+typedef uint64_t (*capture_fn)(uint64_t *regs, void *buf, uint64_t size, uint64_t top);
+
+/* The unwinder's view of @c, as the sampler builds it from a perf record. */
+static inline struct unwind_input capture_input(const struct capture *c)
+{
+	struct unwind_input in = {
+		.pid = getpid(),
+		.tid = (pid_t)syscall(SYS_gettid),
+		.ip = c->regs[PERF_REG_X86_IP],
+		.has_user_regs = true,
+		.stack = c->stack,
+		.stack_size = c->size,
+	};
+
+	memcpy(in.user_regs, c->regs, sizeof(in.user_regs));
+	return in;
 }
 
 #endif

@@ -161,115 +161,116 @@ static char *nowhere(void)
 	return path;
 }
 
-static void test_stripped_alone(void **state)
-{
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+/* A program built from p.c in its own directory, split into prog (stripped) and prog.debug. */
+struct split_prog {
+	struct strbuf dir, prog, full; /* the directory, the stripped binary, the unstripped copy */
+};
 
-	if (!have_tools("cc objcopy strip") || !build_split("alone", &d)) {
-		if (d.len)
-			print_message("skipped: cannot build and split a program with cc and "
-				      "objcopy\n");
-		strbuf_release(&d);
-		skip();
-	}
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	/* .dynsym (-rdynamic) still names the global function; nothing names the static one */
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), NULL);
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
-}
-
-/* Build, split, then add a debug link to DIR/prog.debug; false (and a message) when that fails. */
-static bool build_linked(const char *dir, struct strbuf *d)
+/*
+ * Build and split it in TMPDIR/@name with the shell @tools; with @linked, also
+ * add a debug link to prog.debug.  false (and a message) when that cannot be done.
+ */
+static bool split_prog__build(struct split_prog *sp, const char *name, const char *tools,
+			      bool linked)
 {
-	if (!have_tools("cc objcopy strip"))
+	*sp = (struct split_prog){STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
+	if (!have_tools(tools))
 		return false;
-	if (!build_split(dir, d) ||
-	    !run("cd '%s' && objcopy --add-gnu-debuglink=prog.debug prog", d->buf)) {
+	if (!build_split(name, &sp->dir) ||
+	    (linked &&
+	     !run("cd '%s' && objcopy --add-gnu-debuglink=prog.debug prog", sp->dir.buf))) {
 		print_message("skipped: cannot build and split a program with cc and objcopy\n");
 		return false;
 	}
+	strbuf_addf(&sp->prog, "%s/prog", sp->dir.buf);
+	strbuf_addf(&sp->full, "%s/prog.full", sp->dir.buf);
 	return true;
+}
+
+static void split_prog__release(struct split_prog *sp)
+{
+	strbuf_release(&sp->full);
+	strbuf_release(&sp->prog);
+	strbuf_release(&sp->dir);
+}
+
+static void test_stripped_alone(void **state)
+{
+	struct split_prog sp;
+
+	if (!split_prog__build(&sp, "alone", "cc objcopy strip", false)) {
+		split_prog__release(&sp);
+		skip();
+	}
+	/* .dynsym (-rdynamic) still names the global function; nothing names the static one */
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), NULL);
+	split_prog__release(&sp);
 }
 
 static void test_debuglink_same_dir(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+	struct split_prog sp;
 
-	if (!build_linked("same", &d)) {
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "same", "cc objcopy strip", true)) {
+		split_prog__release(&sp);
 		skip();
 	}
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), "local_worker");
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
-	assert_name(p.buf, offset_of(f.buf, "main"), nowhere(), "main");
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), "local_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "main"), nowhere(), "main");
+	split_prog__release(&sp);
 }
 
 static void test_debuglink_dot_debug(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+	struct split_prog sp;
 
-	if (!build_linked("dotdebug", &d)) {
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "dotdebug", "cc objcopy strip", true)) {
+		split_prog__release(&sp);
 		skip();
 	}
-	assert_true(run("cd '%s' && mkdir .debug && mv prog.debug .debug/", d.buf));
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), "local_worker");
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+	assert_true(run("cd '%s' && mkdir .debug && mv prog.debug .debug/", sp.dir.buf));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), "local_worker");
+	split_prog__release(&sp);
 }
 
 /* DEBUG_ROOT/DIR/NAME, DIR being the binary's directory. */
 static void test_debuglink_under_debug_root(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT, root = STRBUF_INIT;
+	struct split_prog sp;
+	struct strbuf root = STRBUF_INIT;
 
-	if (!build_linked("rooted", &d)) {
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "rooted", "cc objcopy strip", true)) {
+		split_prog__release(&sp);
 		skip();
 	}
 	strbuf_addf(&root, "%s/debugroot", tmpdir);
-	assert_true(
-		run("mkdir -p '%1$s%2$s' && mv '%2$s/prog.debug' '%1$s%2$s/'", root.buf, d.buf));
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), NULL);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), root.buf, "local_worker");
+	assert_true(run("mkdir -p '%1$s%2$s' && mv '%2$s/prog.debug' '%1$s%2$s/'", root.buf,
+			sp.dir.buf));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), NULL);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), root.buf, "local_worker");
 	strbuf_release(&root);
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+	split_prog__release(&sp);
 }
 
 /* A file of the linked name whose CRC differs is someone else's debug file. */
 static void test_debuglink_wrong_crc(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+	struct split_prog sp;
 
-	if (!build_linked("badcrc", &d)) {
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "badcrc", "cc objcopy strip", true)) {
+		split_prog__release(&sp);
 		skip();
 	}
 	/* same symbols, one more (zero) byte: only the CRC tells */
-	assert_true(run("truncate -s +1 '%s/prog.debug'", d.buf));
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), NULL);
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+	assert_true(run("truncate -s +1 '%s/prog.debug'", sp.dir.buf));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), NULL);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
+	split_prog__release(&sp);
 }
 
 /* The build-id of @path as lowercase hex into @hex; false when it has none. */
@@ -302,72 +303,60 @@ static bool build_id_hex(const char *path, struct strbuf *hex)
 
 static void test_build_id(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT, root = STRBUF_INIT,
-		      id = STRBUF_INIT;
+	struct split_prog sp;
+	struct strbuf root = STRBUF_INIT, id = STRBUF_INIT;
 
-	if (!have_tools("cc objcopy strip readelf") || !build_split("buildid", &d)) {
-		if (d.len)
-			print_message("skipped: cannot build and split a program with cc and "
-				      "objcopy\n");
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "buildid", "cc objcopy strip readelf", false)) {
+		split_prog__release(&sp);
 		skip();
 	}
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	if (!build_id_hex(p.buf, &id)) {
+	if (!build_id_hex(sp.prog.buf, &id)) {
 		print_message("skipped: 'cc -Wl,--build-id' made no build-id note\n");
 		goto out;
 	}
 	strbuf_addf(&root, "%s/idroot", tmpdir);
 	assert_true(run("mkdir -p '%1$s/.build-id/%2$.2s' && mv '%3$s/prog.debug' "
 			"'%1$s/.build-id/%2$.2s/%4$s.debug'",
-			root.buf, id.buf, d.buf, id.buf + 2));
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), NULL);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), root.buf, "local_worker");
+			root.buf, id.buf, sp.dir.buf, id.buf + 2));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), NULL);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), root.buf, "local_worker");
 	/* another program's debug file at that path is refused: its build-id differs */
 	assert_true(run("cd '%1$s' && cc -g -O1 -DOTHER -Wl,--build-id=0x1234 -o other p.c && "
 			"objcopy --only-keep-debug other '%2$s/.build-id/%3$.2s/%4$s.debug'",
-			d.buf, root.buf, id.buf, id.buf + 2));
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), root.buf, NULL);
+			sp.dir.buf, root.buf, id.buf, id.buf + 2));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), root.buf, NULL);
 out:
 	strbuf_release(&id);
 	strbuf_release(&root);
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+	split_prog__release(&sp);
 }
 
 /* MiniDebugInfo: an xz-compressed debug file in the binary's .gnu_debugdata section. */
 static void test_minidebuginfo(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+	struct split_prog sp;
 
-	if (!have_tools("cc objcopy strip xz") || !build_split("mini", &d)) {
-		if (d.len)
-			print_message("skipped: cannot build and split a program with cc and "
-				      "objcopy\n");
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "mini", "cc objcopy strip xz", false)) {
+		split_prog__release(&sp);
 		skip();
 	}
 	assert_true(run("cd '%s' && mv prog.debug mini && xz mini && "
 			"objcopy --add-section .gnu_debugdata=mini.xz prog && rm mini.xz",
-			d.buf));
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), "local_worker");
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
+			sp.dir.buf));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), "local_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
 	/* a corrupt stream gives the .dynsym names, nothing worse */
 	assert_true(run("cd '%s' && cp prog.full prog2 && strip --strip-all prog2 && "
 			"head -c 100 /dev/urandom > junk.xz && "
 			"objcopy --add-section .gnu_debugdata=junk.xz prog2",
-			d.buf));
-	strbuf_setlen(&p, 0);
-	strbuf_addf(&p, "%s/prog2", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), NULL);
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+			sp.dir.buf));
+	strbuf_setlen(&sp.prog, 0);
+	strbuf_addf(&sp.prog, "%s/prog2", sp.dir.buf);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), NULL);
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
+	split_prog__release(&sp);
 }
 
 /*
@@ -376,13 +365,10 @@ static void test_minidebuginfo(void **state)
  */
 static void test_minidebuginfo_locals_only(void **state)
 {
-	struct strbuf d = STRBUF_INIT, p = STRBUF_INIT, f = STRBUF_INIT;
+	struct split_prog sp;
 
-	if (!have_tools("cc objcopy strip xz nm comm sort awk") || !build_split("minilocal", &d)) {
-		if (d.len)
-			print_message("skipped: cannot build and split a program with cc and "
-				      "objcopy\n");
-		strbuf_release(&d);
+	if (!split_prog__build(&sp, "minilocal", "cc objcopy strip xz nm comm sort awk", false)) {
+		split_prog__release(&sp);
 		skip();
 	}
 	assert_true(
@@ -393,15 +379,12 @@ static void test_minidebuginfo_locals_only(void **state)
 		    "objcopy -S --remove-section .gdb_index --remove-section .comment "
 		    "--keep-symbols=keep prog.debug mini && xz mini && "
 		    "objcopy --add-section .gnu_debugdata=mini.xz prog",
-		    d.buf));
-	strbuf_addf(&p, "%s/prog", d.buf);
-	strbuf_addf(&f, "%s/prog.full", d.buf);
-	assert_name(p.buf, offset_of(f.buf, "local_worker"), nowhere(), "local_worker");
-	assert_name(p.buf, offset_of(f.buf, "global_worker"), nowhere(), "global_worker");
-	assert_name(p.buf, offset_of(f.buf, "main"), nowhere(), "main");
-	strbuf_release(&f);
-	strbuf_release(&p);
-	strbuf_release(&d);
+		    sp.dir.buf));
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "local_worker"), nowhere(), "local_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "global_worker"), nowhere(),
+		    "global_worker");
+	assert_name(sp.prog.buf, offset_of(sp.full.buf, "main"), nowhere(), "main");
+	split_prog__release(&sp);
 }
 
 static int find_libc(struct dl_phdr_info *info, size_t size, void *data)

@@ -47,14 +47,6 @@
 #define FIXTURE __attribute__((noipa))
 #endif
 
-struct capture {
-	uint64_t regs[PERF_REG_X86_64_MAX];
-	unsigned char *stack;
-	uint64_t size, want, top;
-};
-
-typedef uint64_t (*capture_fn)(uint64_t *regs, void *buf, uint64_t size, uint64_t top);
-
 static volatile uint64_t sink;
 
 /* ---- fixtures in this binary (built with the test's flags) ---- */
@@ -138,21 +130,6 @@ static int teardown(void **state)
 	free(f->c.stack);
 	free(f);
 	return 0;
-}
-
-static struct unwind_input input_of(const struct capture *c)
-{
-	struct unwind_input in = {
-		.pid = getpid(),
-		.tid = (pid_t)syscall(SYS_gettid),
-		.ip = c->regs[PERF_REG_X86_IP],
-		.has_user_regs = true,
-		.stack = c->stack,
-		.stack_size = c->size,
-	};
-
-	memcpy(in.user_regs, c->regs, sizeof(in.user_regs));
-	return in;
 }
 
 static size_t unwind(struct fixture *f, const struct unwind_input *in, size_t max)
@@ -240,7 +217,7 @@ static void test_in_process_chain(void **state)
 	uint64_t off;
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	n = unwind(f, &in, MAX_FRAMES);
 	assert_chain(f, n, want, nr);
 	/* with 64 KiB of stack, the walk goes through cmocka and libc up to main */
@@ -277,7 +254,7 @@ static void test_max_frames(void **state)
 	size_t n, max;
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	n = unwind(f, &in, MAX_FRAMES);
 	memcpy(full, f->frames, n * sizeof(*full));
 	for (max = 1; max < 6; max++) {
@@ -304,7 +281,7 @@ static void test_kernel_frames(void **state)
 	struct unwind_input in;
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	in.callchain = chain;
 	in.nr_callchain = sizeof(chain) / sizeof(chain[0]);
 	in.ip = chain[1];
@@ -343,7 +320,7 @@ static void test_truncated_stack(void **state)
 	size_t n_full, n, i;
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	n_full = unwind(f, &in, MAX_FRAMES);
 	memcpy(full, f->frames, n_full * sizeof(*full));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -416,7 +393,7 @@ static void test_garbage_stack(void **state)
 			}
 			memcpy(junk + i * 8, &w, 8);
 		}
-		in = input_of(&f->c);
+		in = capture_input(&f->c);
 		in.stack = junk;
 		in.stack_size = 16384;
 		if (round % 3 == 1)
@@ -445,7 +422,7 @@ static void test_sp_outside_copy(void **state)
 
 	capture_here(&f->c);
 	for (i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
-		in = input_of(&f->c);
+		in = capture_input(&f->c);
 		in.user_regs[PERF_REG_X86_SP] = sps[i];
 		in.stack_size = 256;
 		n = unwind(f, &in, MAX_FRAMES);
@@ -453,7 +430,7 @@ static void test_sp_outside_copy(void **state)
 		assert_string_equal(frame_name(f, &f->frames[0]), "fixture_leaf");
 	}
 	/* a pc in no mapping: one unknown frame */
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	in.user_regs[PERF_REG_X86_IP] = 0x10;
 	n = unwind(f, &in, MAX_FRAMES);
 	assert_true(n >= 1);
@@ -476,7 +453,7 @@ static void test_mappings_change(void **state)
 	pid_t pid = getpid();
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	assert_chain(f, unwind(f, &in, MAX_FRAMES), want, nr);
 
 	process_table__mmap(f->pt, pid, 0x10000, 0x1000, 0, 0, 0, "/nonexistent/jit.so");
@@ -516,7 +493,7 @@ static void test_overlapping_files(void **state)
 	int round;
 
 	capture_here(&f->c);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	assert_chain(f, unwind(f, &in, MAX_FRAMES), want, nr);
 	/* libcmocka's text, as if mapped over the first page of this binary */
 	assert_int_equal(process_table__mapping(f->pt, pid, (uintptr_t)_cmocka_run_group_tests, &m),
@@ -572,7 +549,7 @@ static void test_signal_frame(void **state)
 	signal_sender();
 	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
 	assert_true(f->c.size > 0);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	n = unwind(f, &in, MAX_FRAMES);
 	assert_chain(f, n, want, sizeof(want) / sizeof(want[0]));
 	if (!chain_has(f, n, "signal_sender") || !chain_has(f, n, "test_signal_frame") ||
@@ -609,7 +586,7 @@ static void test_vdso_entry(void **state)
 	assert_non_null(stack);
 	memcpy(stack, &f->c.regs[PERF_REG_X86_IP], 8);
 	memcpy(stack + 8, f->c.stack, f->c.size);
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	in.stack = stack;
 	in.stack_size = f->c.size + 8;
 	in.user_regs[PERF_REG_X86_SP] -= 8;
@@ -717,7 +694,7 @@ static void check_library(struct fixture *f, const char *so, const char *flags)
 		want[nr++] = "so_recurse";
 	want[nr++] = "so_entry";
 	want[nr++] = "capture_in_so";
-	in = input_of(&f->c);
+	in = capture_input(&f->c);
 	n = unwind(f, &in, MAX_FRAMES);
 	if (n < nr)
 		print_message("%s (%s):\n", so, flags);
