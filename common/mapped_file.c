@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,25 @@ out:
 	strbuf_release(&root_path);
 	strbuf_release(&path);
 	return fd;
+}
+
+int mapped_file__open_mapping(const char *path, uint64_t ino, pid_t pid, uint64_t map_start,
+			      uint64_t map_end)
+{
+	char link[96];
+	int fd, fd2;
+
+	fd = mapped_file__open(path, ino, pid);
+	if (fd >= 0 || pid <= 0 || map_start >= map_end)
+		return fd;
+	/*
+	 * The kernel names each file mapping as /proc/PID/maps shows its range
+	 * ("%lx-%lx"); opening the link reaches the mapped file, deleted or not.
+	 */
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, map_start,
+		 map_end);
+	fd2 = open_verified(link, ino);
+	return fd2 >= 0 ? fd2 : fd;
 }
 
 bool open_attempts__may_try(const struct open_attempts *a, pid_t pid)

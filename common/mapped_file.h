@@ -5,7 +5,8 @@
 /*
  * Reaching the files other processes have mapped, shared by the symbolizer
  * and the DWARF unwinder: open the file a mapping names (checking it is still
- * the same inode), retry through other processes' roots, the vDSO image, and
+ * the same inode), else the file behind the mapping itself (deleted or
+ * replaced since), retry through other processes' roots, the vDSO image, and
  * kernel sysctls.
  */
 
@@ -23,6 +24,21 @@
  * Returns a descriptor, or -errno (-ESTALE: another file has the name).
  */
 int mapped_file__open(const char *path, uint64_t ino, pid_t pid);
+
+/*
+ * As mapped_file__open(), then, when that fails (-ESTALE included) and a
+ * mapping of the file in @pid is known ([@map_start, @map_end) as the first
+ * column of /proc/@pid/maps gives it; @pid > 0, @map_start < @map_end),
+ * /proc/@pid/map_files/START-END: the kernel keeps every file mapping
+ * reachable there, so a binary deleted or replaced (a package upgrade, a
+ * redeploy) since the process mapped it still opens.  Opening it takes
+ * CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE) and a live process still
+ * mapping that range.  What it leads to is accepted only as a regular file
+ * whose inode is @ino (when not 0): a range taken since by another file is
+ * refused.  Returns a descriptor, or the -errno mapped_file__open() gave.
+ */
+int mapped_file__open_mapping(const char *path, uint64_t ino, pid_t pid, uint64_t map_start,
+			      uint64_t map_end);
 
 /*
  * A file that one process cannot open may be reachable through another's

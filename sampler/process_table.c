@@ -177,12 +177,54 @@ static struct thread *get_thread(struct process_table *pt, pid_t pid, pid_t tid)
 	return t;
 }
 
+/*
+ * A dso's map_start/map_end is a mapping of its own pid only: /proc/PID/map_files
+ * is per process.  Record @m of @p for its dso when the dso is @p's and has none.
+ */
+static void note_mapping(struct process_table *pt, const struct process *p, const struct mapping *m)
+{
+	struct dso *d;
+
+	if (m->dso < DSO_FIRST_FILE)
+		return;
+	d = &pt->dsos[m->dso].dso;
+	if (d->pid == p->pid && d->map_start >= d->map_end) {
+		d->map_start = m->start;
+		d->map_end = m->end;
+	}
+}
+
+/* @p no longer has @m: forget it if it is its dso's mapping; whether it was. */
+static bool drop_mapping(struct process_table *pt, const struct process *p, const struct mapping *m)
+{
+	struct dso *d;
+
+	if (m->dso < DSO_FIRST_FILE)
+		return false;
+	d = &pt->dsos[m->dso].dso;
+	if (d->pid != p->pid || d->map_start != m->start || d->map_end != m->end)
+		return false;
+	d->map_start = d->map_end = 0;
+	return true;
+}
+
+/* Forget every mapping of @p (exec, exit, a new snapshot). */
+static void drop_all_mappings(struct process_table *pt, struct process *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_maps; i++)
+		drop_mapping(pt, p, &p->maps[i]);
+	p->nr_maps = 0;
+}
+
 /* Insert [start, end) into @p's sorted mappings, cutting whatever it overlaps. */
-static void add_mapping(struct process *p, uint64_t start, uint64_t end, uint64_t pgoff,
-			uint32_t dso)
+static void add_mapping(struct process_table *pt, struct process *p, uint64_t start, uint64_t end,
+			uint64_t pgoff, uint32_t dso)
 {
 	struct mapping *kept;
 	size_t i, n = 0;
+	bool dropped = false;
 
 	if (end <= start)
 		return;
@@ -195,6 +237,8 @@ static void add_mapping(struct process *p, uint64_t start, uint64_t end, uint64_
 			kept[n++] = m;
 			continue;
 		}
+		/* the range is no longer one mapping: the kernel split it, or it is gone */
+		dropped |= drop_mapping(pt, p, &m);
 		if (m.start < start) {
 			struct mapping left = m;
 
@@ -217,6 +261,13 @@ static void add_mapping(struct process *p, uint64_t start, uint64_t end, uint64_
 	free(p->maps);
 	p->maps = kept;
 	p->nr_maps = p->cap_maps = n;
+	if (!dropped) {
+		note_mapping(pt, p, &kept[i]);
+		return;
+	}
+	/* a dso whose mapping was cut takes its first remaining one (what is left of it) */
+	for (i = 0; i < n; i++)
+		note_mapping(pt, p, &kept[i]);
 }
 
 void process_table__mmap(struct process_table *pt, pid_t pid, uint64_t start, uint64_t len,
@@ -228,7 +279,7 @@ void process_table__mmap(struct process_table *pt, pid_t pid, uint64_t start, ui
 		return;
 	struct process *p = get_process(pt, pid);
 
-	add_mapping(p, start, start + len, pgoff, dso);
+	add_mapping(pt, p, start, start + len, pgoff, dso);
 	p->generation = ++pt->next_generation;
 }
 
@@ -242,7 +293,7 @@ void process_table__comm(struct process_table *pt, pid_t pid, pid_t tid, const c
 		/* a new program image: the MMAP2 records of the new one follow */
 		struct process *p = get_process(pt, pid);
 
-		p->nr_maps = 0;
+		drop_all_mappings(pt, p);
 		p->generation = ++pt->next_generation;
 	}
 }
@@ -256,19 +307,24 @@ void process_table__fork(struct process_table *pt, pid_t pid, pid_t ppid, pid_t 
 		/* a new process starts with a copy of its parent's address space */
 		struct process *pp = u64_map__get(&pt->processes, (uint32_t)ppid);
 		struct process *p;
+		size_t i;
 
 		if (!pp && process_table__load(pt, ppid) == 0)
 			pp = u64_map__get(&pt->processes, (uint32_t)ppid);
 		p = get_process(pt, pid);
 		p->generation = ++pt->next_generation;
+		drop_all_mappings(pt, p);
 		free(p->maps);
 		p->maps = NULL;
-		p->nr_maps = p->cap_maps = 0;
+		p->cap_maps = 0;
 		if (pp && pp->nr_maps) {
 			p->maps = xreallocarray(NULL, pp->nr_maps, sizeof(*p->maps));
 			memcpy(p->maps, pp->maps, pp->nr_maps * sizeof(*p->maps));
 			p->nr_maps = p->cap_maps = pp->nr_maps;
 		}
+		/* a dso of this pid (a reused one) finds its mappings in the copy */
+		for (i = 0; i < p->nr_maps; i++)
+			note_mapping(pt, p, &p->maps[i]);
 	}
 	t = get_thread(pt, pid, tid);
 	if (parent)
@@ -279,8 +335,14 @@ void process_table__exit(struct process_table *pt, pid_t pid, pid_t tid)
 {
 	free(u64_map__remove(&pt->threads, (uint32_t)tid));
 	/* records are in time order: nothing of this process will be sampled again */
-	if (pid == tid)
-		free_process(u64_map__remove(&pt->processes, (uint32_t)pid));
+	if (pid == tid) {
+		struct process *p = u64_map__remove(&pt->processes, (uint32_t)pid);
+
+		/* its map_files are gone, and a process reusing the pid maps other ranges */
+		if (p)
+			drop_all_mappings(pt, p);
+		free_process(p);
+	}
 }
 
 /* Read /proc/PID/task/TID/comm (or /proc/PID/comm) into @t. */
@@ -315,7 +377,7 @@ static int load_maps(struct process_table *pt, pid_t pid)
 	if (!f)
 		return -errno;
 	p = get_process(pt, pid);
-	p->nr_maps = 0;
+	drop_all_mappings(pt, p);
 	p->generation = ++pt->next_generation;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		uint64_t start, end, pgoff, ino;
@@ -331,7 +393,7 @@ static int load_maps(struct process_table *pt, pid_t pid)
 			continue;
 		if (perms[2] != 'x')
 			continue;
-		add_mapping(p, start, end, pgoff,
+		add_mapping(pt, p, start, end, pgoff,
 			    intern_dso(pt, line + name_at, strlen(line + name_at),
 				       makedev(maj, min), ino, pid));
 	}

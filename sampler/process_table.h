@@ -37,6 +37,18 @@ struct dso {
 	const char *name; /* basename of path, for "[libc.so.6]" */
 	uint64_t dev, ino;
 	pid_t pid; /* first process seen mapping it: /proc/PID/root for containers */
+	/*
+	 * A mapping of the file in @pid, [map_start, map_end) as the first
+	 * column of /proc/PID/maps gives it, for /proc/PID/map_files/START-END:
+	 * the file deleted or replaced since it was mapped is still there.  The
+	 * first executable mapping seen in @pid (snapshot or MMAP2), and only
+	 * ever one of @pid's: when the table drops it (another mapping over it,
+	 * an exec, the exit of @pid) another of the file's mappings in @pid
+	 * takes its place, or none is known (0, 0) until @pid maps the file
+	 * again.  munmap() is not reported: the range may be gone from the
+	 * process, or hold another file since (check the inode).
+	 */
+	uint64_t map_start, map_end;
 };
 
 struct process_table;

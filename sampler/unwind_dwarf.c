@@ -48,7 +48,10 @@
  * cut.  Nothing is guessed beyond.
  *
  * Files are cached by dso id, which is the process table's: an unwinder
- * serves one table; given another, it drops everything cached first.
+ * serves one table; given another, it drops everything cached first.  A file
+ * deleted or replaced since it was mapped (an upgrade, a redeploy) is opened
+ * through /proc/PID/map_files/START-END of the mapping the pc fell in (as
+ * root), so its CFI is still read.
  *
  * Debug files: none are looked for.  The find_debuginfo callback finds
  * nothing, so libdwfl never reaches dwfl_standard_find_debuginfo(), which in
@@ -207,7 +210,15 @@ static Elf *open_vdso(struct unwind_file *f)
 	return elf_memory(f->vdso_copy, size);
 }
 
-static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid)
+/*
+ * Open the file of @dso for process @pid, which maps it at @m.  A file deleted
+ * or replaced since it was mapped is reached through /proc/PID/map_files,
+ * which names the mappings of that one process: the range must be @pid's own
+ * (@m, where the pc fell), not the dso's (dso->pid's, another process's when
+ * @pid is not the first one seen mapping the file).
+ */
+static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid,
+		      const struct mapping_info *m)
 {
 	int fd;
 
@@ -216,7 +227,7 @@ static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid)
 		f->elf = open_vdso(f);
 	} else {
 		open_attempts__add(&f->open, pid);
-		fd = mapped_file__open(dso->path, dso->ino, pid);
+		fd = mapped_file__open_mapping(dso->path, dso->ino, pid, m->start, m->end);
 		if (fd < 0) {
 			/* another process mapping the same file may see it (another root) */
 			fs_debug("unwind: cannot open %s (pid %d): %s", dso->path, (int)pid,
@@ -242,20 +253,21 @@ static void load_file(struct unwind_file *f, const struct dso *dso, pid_t pid)
 	}
 }
 
-/* The file of dso @id, opened on first use; NULL when it cannot be used. */
-static struct unwind_file *get_file(struct dwarf_unwinder *du, uint32_t id, pid_t pid)
+/* The file of mapping @m of @pid, opened on first use; NULL when it cannot be used. */
+static struct unwind_file *get_file(struct dwarf_unwinder *du, const struct mapping_info *m,
+				    pid_t pid)
 {
-	struct unwind_file *f = u64_map__get(&du->files, id);
+	struct unwind_file *f = u64_map__get(&du->files, m->dso);
 	const struct dso *dso;
 
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
-		u64_map__set(&du->files, id, f);
+		u64_map__set(&du->files, m->dso, f);
 	}
 	if (!f->elf && open_attempts__may_try(&f->open, pid)) {
-		dso = process_table__dso(du->pt, id);
+		dso = process_table__dso(du->pt, m->dso);
 		if (dso)
-			load_file(f, dso, pid);
+			load_file(f, dso, pid, m);
 		else
 			f->open.final = true;
 	}
@@ -496,7 +508,7 @@ static void report_module(struct dwarf_process *p, const struct mapping_info *m)
 	if (u64_map__get(&p->by_start, m->start))
 		return;
 	r = add_record(p, m);
-	f = get_file(du, m->dso, p->pid);
+	f = get_file(du, m, p->pid);
 	if (!f || !mapping_bias(f, m->start, m->pgoff, &bias))
 		return;
 	low = bias + f->vaddr;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests for sampler/process_table, sampler/stack_table and common/u64_map. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -151,6 +153,107 @@ static void test_load_self(void **state)
 	process_table__free(pt);
 }
 
+/*
+ * The first executable mapping of the file of inode @ino in /proc/self/maps,
+ * read independently of the table.
+ */
+static bool self_mapping(uint64_t ino, uint64_t *start, uint64_t *end)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		uint64_t s, e, i;
+		char perms[5];
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*x %*x:%*x %" SCNu64, &s, &e, perms,
+			   &i) == 4 &&
+		    perms[2] == 'x' && i == ino) {
+			*start = s;
+			*end = e;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* A snapshot keeps, for each file, the first executable mapping of it in /proc/PID/maps. */
+static void test_dso_mapping_snapshot(void **state)
+{
+	struct process_table *pt = process_table__new();
+	const void *const addrs[] = {(const void *)&test_dso_mapping_snapshot,
+				     (const void *)&getpid};
+	uint64_t off, start, end;
+	size_t i;
+
+	assert_int_equal(process_table__load(pt, getpid()), 0);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		uint32_t id =
+			process_table__resolve(pt, getpid(), (uint64_t)(uintptr_t)addrs[i], &off);
+		const struct dso *d = process_table__dso(pt, id);
+
+		assert_true(id >= DSO_FIRST_FILE);
+		assert_int_equal(d->pid, getpid());
+		assert_true(self_mapping(d->ino, &start, &end));
+		assert_int_equal(d->map_start, start);
+		assert_int_equal(d->map_end, end);
+	}
+	process_table__free(pt);
+}
+
+static void assert_dso_mapping(const struct dso *d, uint64_t start, uint64_t end)
+{
+	assert_int_equal(d->map_start, start);
+	assert_int_equal(d->map_end, end);
+}
+
+/* From records: the mapping stays one of the dso's own pid, and follows what happens to it. */
+static void test_dso_mapping_records(void **state)
+{
+	struct process_table *pt = process_table__new();
+	const struct dso *lib;
+	uint64_t off;
+
+	process_table__mmap(pt, PID, 0x7f0000000000, 0x200000, 0x28000, makedev(8, 1), 22,
+			    "/usr/lib/libc.so.6");
+	lib = process_table__dso(pt, process_table__resolve(pt, PID, 0x7f0000000000, &off));
+	assert_int_equal(lib->pid, PID);
+	assert_dso_mapping(lib, 0x7f0000000000, 0x7f0000200000);
+	/* the first mapping seen is kept; another process's never replaces it */
+	process_table__mmap(pt, PID, 0x7f1000000000, 0x1000, 0x300000, makedev(8, 1), 22,
+			    "/usr/lib/libc.so.6");
+	process_table__mmap(pt, PID + 1, 0x500000, 0x1000, 0, makedev(8, 1), 22,
+			    "/usr/lib/libc.so.6");
+	assert_dso_mapping(lib, 0x7f0000000000, 0x7f0000200000);
+
+	/* a mapping over its start: the kernel split it, what is left is the mapping now */
+	process_table__mmap(pt, PID, 0x7f0000000000, 0x1000, 0, makedev(8, 1), 33, "/tmp/a.so");
+	assert_dso_mapping(lib, 0x7f0000001000, 0x7f0000200000);
+	/* wholly covered: the file's other mapping in that process takes its place */
+	process_table__mmap(pt, PID, 0x7f0000000000, 0x200000, 0, makedev(8, 1), 44, "/tmp/b.so");
+	assert_dso_mapping(lib, 0x7f1000000000, 0x7f1000001000);
+
+	/* exec: none known until the new image maps the file again */
+	process_table__comm(pt, PID, PID, "next", 4, true);
+	assert_dso_mapping(lib, 0, 0);
+	process_table__mmap(pt, PID + 1, 0x600000, 0x1000, 0, makedev(8, 1), 22,
+			    "/usr/lib/libc.so.6");
+	assert_dso_mapping(lib, 0, 0); /* not its pid */
+	process_table__mmap(pt, PID, 0x7f2000000000, 0x1000, 0, makedev(8, 1), 22,
+			    "/usr/lib/libc.so.6");
+	assert_dso_mapping(lib, 0x7f2000000000, 0x7f2000001000);
+
+	/* exit: its ranges mean nothing for a process that reuses the pid */
+	process_table__exit(pt, PID, PID);
+	assert_dso_mapping(lib, 0, 0);
+	process_table__fork(pt, PID, PID + 1, PID, PID + 1);
+	assert_dso_mapping(lib, 0x500000, 0x501000);
+	process_table__free(pt);
+}
+
 static void test_stack_table(void **state)
 {
 	struct stack_table *t = stack_table__new();
@@ -191,6 +294,8 @@ int main(void)
 		cmocka_unit_test(test_resolve_and_overlap),
 		cmocka_unit_test(test_fork_comm_exec_exit),
 		cmocka_unit_test(test_load_self),
+		cmocka_unit_test(test_dso_mapping_snapshot),
+		cmocka_unit_test(test_dso_mapping_records),
 		cmocka_unit_test(test_stack_table),
 	};
 

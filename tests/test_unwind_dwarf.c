@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "tests/map_files.h"
 #include "tests/test_shell.h"
 
 #include <linux/perf_event.h>
@@ -703,6 +704,18 @@ static void check_library(struct fixture *f, const char *so, const char *flags)
 	dlclose(h);
 }
 
+/* Write so_source to TMPDIR/fixture.c, its path in @src. */
+static void write_so_source(char *src, size_t size)
+{
+	FILE *out;
+
+	snprintf(src, size, "%s/fixture.c", tmpdir);
+	out = fopen(src, "w");
+	assert_non_null(out);
+	assert_int_equal(fwrite(so_source, 1, strlen(so_source), out), strlen(so_source));
+	assert_int_equal(fclose(out), 0);
+}
+
 static void test_library_without_frame_pointers(void **state)
 {
 	static const struct {
@@ -719,14 +732,7 @@ static void test_library_without_frame_pointers(void **state)
 	char src[PATH_MAX], so[PATH_MAX];
 	size_t i;
 
-	snprintf(src, sizeof(src), "%s/fixture.c", tmpdir);
-	{
-		FILE *out = fopen(src, "w");
-
-		assert_non_null(out);
-		assert_int_equal(fwrite(so_source, 1, strlen(so_source), out), strlen(so_source));
-		assert_int_equal(fclose(out), 0);
-	}
+	write_so_source(src, sizeof(src));
 	for (i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
 		snprintf(so, sizeof(so), "%s/%s", tmpdir, builds[i].name);
 		if (!run("cc -shared -fPIC -O2 -fomit-frame-pointer %s -o '%s' '%s' 2>/dev/null",
@@ -745,6 +751,75 @@ static void test_library_without_frame_pointers(void **state)
 	}
 }
 
+/*
+ * A library without frame pointers deleted, or replaced by another build, since
+ * it was loaded (an upgrade under a running process): only CFI walks it, and
+ * only /proc/PID/map_files still leads to the file that has it.  The frames
+ * are checked by file (the symbolizer is not what is tested), then by name
+ * from the caller on.
+ */
+static void test_deleted_library(void **state)
+{
+	static const struct {
+		const char *name, *then;
+	} cases[] = {
+		{"libdeleted.so", "rm -f '%s'"},
+		/* renamed over it, as a package manager installs: another inode, other code */
+		{"libreplaced.so",
+		 "cc -shared -fPIC -O0 -o '%1$s.new' '%2$s' && mv -f '%1$s.new' '%1$s'"},
+	};
+	struct fixture *f = *state;
+	const char *reason = map_files_unavailable();
+	char src[PATH_MAX], so[PATH_MAX];
+	struct unwind_input in;
+	so_entry_fn entry;
+	const struct dso *d;
+	size_t i, n, k;
+	void *h;
+
+	if (reason) {
+		print_message("skipped: %s\n", reason);
+		skip();
+	}
+	write_so_source(src, sizeof(src));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(so, sizeof(so), "%s/%s", tmpdir, cases[i].name);
+		if (!run("cc -shared -fPIC -O2 -fomit-frame-pointer -o '%s' '%s'", so, src)) {
+			print_message("skipped: cannot build a shared object with cc\n");
+			skip();
+		}
+		h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			fail_msg("dlopen %s: %s", so, dlerror());
+		entry = (so_entry_fn)dlsym(h, "so_entry");
+		assert_non_null(entry);
+		assert_true(run(cases[i].then, so, src));
+		/* the table learns of the library only now, named "... (deleted)" */
+		assert_int_equal(process_table__load(f->pt, getpid()), 0);
+
+		free(f->c.stack);
+		capture_in_so(&f->c, entry);
+		in = capture_input(&f->c);
+		n = unwind(f, &in, MAX_FRAMES);
+		/* so_leaf, so_recurse x DEPTH + 1, so_entry in the library, then capture_in_so */
+		for (k = 0; k < DEPTH + 3; k++) {
+			d = k < n ? process_table__dso(f->pt, f->frames[k].dso) : NULL;
+			if (!d || strncmp(d->path, so, strlen(so))) {
+				print_chain(f, n);
+				fail_msg("%s: frame %zu is not in the library", cases[i].name, k);
+			}
+		}
+		assert_string_equal(d->path + strlen(so), " (deleted)");
+		if (k >= n || !frame_name(f, &f->frames[k]) ||
+		    strcmp(frame_name(f, &f->frames[k]), "capture_in_so")) {
+			print_chain(f, n);
+			fail_msg("%s: frame %zu: want capture_in_so", cases[i].name, k);
+		}
+		assert_true(chain_has(f, n, "main"));
+		dlclose(h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vdso_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_library_without_frame_pointers, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_library, setup, teardown),
 	};
 
 	/* libdw must not look for debug files on the network */
