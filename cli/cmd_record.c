@@ -6,6 +6,7 @@
  * and flamegraph.pl (every render option).
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -66,6 +67,12 @@ static void usage(FILE *out)
 		"                       picks the format: .svg, or .folded / .txt for folded stacks\n"
 		"      --format FMT     svg or folded, whatever the extension\n"
 		"      --no-demangle    keep C++ and Rust names as the binary spells them\n"
+		"      --no-inline      no frames for inlined functions (DWARF is not read\n"
+		"                       unless --lines)\n"
+		"      --lines          name frames \"func file.c:LINE\" (the line executing in\n"
+		"                       each function, from DWARF)\n"
+		"      --symbol-memory SIZE  bound on the DWARF indexes kept in memory: MiB, or\n"
+		"                       a size with K, M or G (default 256M)\n"
 		"      --pid            begin each stack with \"comm-PID\"\n"
 		"      --tid            begin each stack with \"comm-PID/TID\"\n"
 		"      --open           open the SVG with the desktop's default viewer\n"
@@ -78,7 +85,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Folded lines are \"comm;outermost;...;leaf COUNT\" with COUNT in samples;\n"
-		"kernel frames end in _[k]; a frame without a symbol shows its file\n"
+		"kernel frames end in _[k], inlined functions in _[i], JIT code in _[j];\n"
+		"a frame without a symbol shows its file\n"
 		"([libfoo.so]) or [unknown].  Under sudo, output files belong to the invoking\n"
 		"user.  Exit status: 0 success (the command's status with COMMAND), 1 runtime\n"
 		"failure, 2 usage error.\n");
@@ -93,6 +101,9 @@ enum {
 	OPT_OPEN,
 	OPT_CALL_GRAPH,
 	OPT_NO_DEMANGLE,
+	OPT_NO_INLINE,
+	OPT_LINES,
+	OPT_SYMBOL_MEMORY,
 };
 
 static const struct option record_options[] = {
@@ -108,6 +119,9 @@ static const struct option record_options[] = {
 	{"max-stack", required_argument, NULL, OPT_MAX_STACK},
 	{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
 	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
+	{"no-inline", no_argument, NULL, OPT_NO_INLINE},
+	{"lines", no_argument, NULL, OPT_LINES},
+	{"symbol-memory", required_argument, NULL, OPT_SYMBOL_MEMORY},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"pid", no_argument, NULL, OPT_PID},
@@ -159,35 +173,54 @@ static int parse_pid_list(const char *option, const char *arg, pid_t **list, siz
 }
 
 /* -m: pages (a power of two), or a size with K/M/G. */
+/*
+ * A number with an optional K, M or G suffix (and an optional B after it):
+ * *@v in bytes when there is a suffix, else the bare number.  0 or -1.
+ */
+static int parse_size_suffix(const char *arg, unsigned long long *v, bool *has_unit)
+{
+	unsigned long long n, mult = 1;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (end == arg || errno || arg[0] == '-')
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	}
+	*has_unit = mult != 1;
+	if (mult != 1)
+		end++;
+	if (*end && strcmp(end, "B") && strcmp(end, "b"))
+		return -1;
+	if (n > ULLONG_MAX / mult)
+		return -1;
+	*v = n * mult;
+	return 0;
+}
+
 static int parse_mmap_pages(const char *arg, size_t *pages)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned long long v;
-	char *end;
+	bool has_unit;
 
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (end == arg || errno || arg[0] == '-')
+	if (parse_size_suffix(arg, &v, &has_unit))
 		goto bad;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v = v * 1024 / page;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v = v * 1024 * 1024 / page;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v = v * 1024 * 1024 * 1024 / page;
-		end++;
-		break;
-	}
-	if (*end && strcmp(end, "B") && strcmp(end, "b"))
-		goto bad;
+	if (has_unit)
+		v /= page;
 	if (!v || (v & (v - 1)) || v > (1ULL << 20))
 		goto bad;
 	*pages = (size_t)v;
@@ -197,6 +230,28 @@ bad:
 		  "or a size such as 512K or 4M)",
 		  arg);
 	return -1;
+}
+
+/* --symbol-memory: MiB, or a size with K, M or G */
+static int parse_symbol_memory(const char *arg, size_t *bytes)
+{
+	unsigned long long v;
+	bool has_unit;
+
+	if (parse_size_suffix(arg, &v, &has_unit) || (!has_unit && v > (SIZE_MAX >> 20))) {
+		cli_error("invalid value for --symbol-memory: '%s' (expected MiB, or a size "
+			  "such as 512M or 2G)",
+			  arg);
+		return -1;
+	}
+	if (!has_unit)
+		v <<= 20;
+	if (v < (1ULL << 20)) {
+		cli_error("invalid value for --symbol-memory: '%s' (at least 1M)", arg);
+		return -1;
+	}
+	*bytes = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
 }
 
 /* --call-graph fp | dwarf[,SIZE] | auto[,SIZE] */
@@ -314,6 +369,14 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 	case OPT_NO_DEMANGLE:
 		a->out.no_demangle = true;
 		return 0;
+	case OPT_NO_INLINE:
+		a->out.no_inline = true;
+		return 0;
+	case OPT_LINES:
+		a->out.lines = true;
+		return 0;
+	case OPT_SYMBOL_MEMORY:
+		return parse_symbol_memory(arg, &a->out.symbol_memory);
 	case OPT_CALL_GRAPH:
 		return parse_call_graph(arg, &a->sampler);
 	case 'g':

@@ -16,6 +16,9 @@
 #include "render/folded.h"
 #include "symbolize/symbolizer.h"
 
+/* An address inlines deeper than this: the outermost functions are kept. */
+#define MAX_FRAMES_PER_ADDR 32
+
 /*
  * A name from the profiled program must not break the folded format: ';'
  * separates frames and a newline ends the line.  Control characters become
@@ -40,8 +43,10 @@ static void add_name(struct strbuf *sb, const char *name, const char *suffix)
 static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct process_table *pt,
 		      pid_t pid, const struct sampler_frame *f)
 {
+	struct sym_frame frames[MAX_FRAMES_PER_ADDR];
 	const struct dso *dso;
 	const char *name;
+	size_t n, i;
 
 	strbuf_addch(sb, ';');
 	if (f->dso == DSO_KERNEL) {
@@ -64,17 +69,34 @@ static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct pr
 		strbuf_addstr(sb, "[unknown]");
 		return;
 	}
-	name = symbolizer__user(
-		sym,
-		&(struct sym_file_key){
-			.path = dso->path, .dev = dso->dev, .ino = dso->ino, .pid = dso->pid},
-		f->addr);
-	if (name) {
-		add_name(sb, name, NULL);
-	} else {
+	n = symbolizer__user_frames(sym,
+				    &(struct sym_file_key){.path = dso->path,
+							   .dev = dso->dev,
+							   .ino = dso->ino,
+							   .pid = dso->pid,
+							   .map_start = dso->map_start,
+							   .map_end = dso->map_end},
+				    f->addr, frames, MAX_FRAMES_PER_ADDR);
+	if (!n || !frames[n - 1].name) {
 		/* no symbol: say which file, as perf script's "([libfoo.so])" */
 		strbuf_addch(sb, '[');
 		add_name(sb, dso->name, "]");
+		return;
+	}
+	/* outermost first; inlined functions are frames of their own, marked _[i] */
+	for (i = n; i-- > 0;) {
+		if (i != n - 1)
+			strbuf_addch(sb, ';');
+		add_name(sb, frames[i].name ? frames[i].name : "[unknown]", NULL);
+		if (frames[i].file) {
+			const char *base = strrchr(frames[i].file, '/');
+
+			strbuf_addch(sb, ' ');
+			add_name(sb, base ? base + 1 : frames[i].file, NULL);
+			strbuf_addf(sb, ":%u", frames[i].line);
+		}
+		if (frames[i].inlined)
+			strbuf_addstr(sb, "_[i]");
 	}
 }
 
@@ -131,6 +153,18 @@ static void give_to_sudo_user(const char *path)
 		fs_warn("cannot give '%s' to SUDO_UID %s: %s", path, uid, strerror(errno));
 }
 
+static void report_symbolizer(const struct symbolizer *sym)
+{
+	struct symbolizer_stats st;
+
+	symbolizer__stats(sym, &st);
+	fs_info("symbols: %zu files, %zu KiB of symbol tables; DWARF: %zu files, %zu units "
+		"indexed, %zu KiB%s",
+		st.files, st.symbol_bytes >> 10, st.dwarf_files, st.dwarf_units,
+		st.dwarf_bytes >> 10,
+		st.dwarf_dropped ? " (indexes dropped to stay within --symbol-memory)" : "");
+}
+
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
 			 const struct process_table *pt, struct output_file *of)
 {
@@ -145,6 +179,9 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 
 	symbolizer_options__init(&sym_opts);
 	sym_opts.demangle = !o->no_demangle;
+	sym_opts.inline_frames = !o->no_inline;
+	sym_opts.lines = o->lines;
+	sym_opts.memory_limit = o->symbol_memory;
 	sym = symbolizer__new(&sym_opts);
 	for (i = 0; i < n; i++) {
 		struct stack_entry e;
@@ -153,6 +190,7 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 		folded_stack(&line, o, sym, pt, &e);
 		stack_counts__add(counts, line.buf, line.len, (double)e.count);
 	}
+	report_symbolizer(sym);
 	if (o->format == RECORD_FORMAT_FOLDED) {
 		err = stack_counts__write(counts, output_file__stream(of));
 		if (err)

@@ -25,6 +25,9 @@ struct record_output_options {
 	enum record_format format;
 	bool with_pid, with_tid; /* "comm-PID" / "comm-PID/TID" */
 	bool no_demangle;	 /* keep C++ and Rust names as the binary spells them */
+	bool no_inline;		 /* no DWARF inline frames */
+	bool lines;		 /* "name file.c:LINE" frames */
+	size_t symbol_memory;	 /* bound on DWARF indexes, bytes; 0: the default */
 	const char *output;	 /* path, or "-" */
 	struct render_args *render;
 };

@@ -14,7 +14,7 @@ fi
 packages=(
 	# build
 	make gcc pkg-config
-	libelf-dev libdw-dev libbpf-dev libcapstone-dev
+	libelf-dev libdw-dev libdebuginfod-dev libbpf-dev libcapstone-dev
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "symbolize/debug_file.h"
 
+#include <elfutils/debuginfod.h>
 #include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 
 /* A MiniDebugInfo is a few megabytes at most; more is a corrupt or hostile file. */
 #define MAX_MINIDEBUG_SIZE (256u << 20)
-#define MAX_BUILD_ID_SIZE  64
+#define MAX_BUILD_ID_SIZE  DEBUG_FILE_MAX_BUILD_ID
 
 static const char deleted_suffix[] = " (deleted)";
 
@@ -114,6 +115,17 @@ static void read_minidebug(Elf *elf, struct debug_refs *r)
 	r->minidebug_size = data->d_size;
 }
 
+size_t debug_file__build_id(int fd, unsigned char *id)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	size_t len = 0;
+
+	if (elf && elf_kind(elf) == ELF_K_ELF)
+		len = read_build_id(elf, id);
+	elf_end(elf);
+	return len;
+}
+
 static void read_refs(int fd, struct debug_refs *r)
 {
 	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
@@ -173,37 +185,34 @@ static bool build_id_matches(int fd, const struct debug_refs *r)
 	return same;
 }
 
-/*
- * The symbols of the debug file at @path when it belongs to the binary @fd
- * (by build-id, else by @r's debug link CRC) and has a .symtab; else NULL.
- */
-static struct elf_symbols *try_debug_file(int fd, const char *path, const struct debug_refs *r,
-					  bool by_build_id)
+/* Whether the ELF file open at @fd has a section @name with contents. */
+static bool has_section(int fd, const char *name)
 {
-	struct elf_symbols *es = NULL;
-	int dfd = -1, err;
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	bool found = elf && elf_kind(elf) == ELF_K_ELF && find_section(elf, name);
 
-	err = open_regular(path, &dfd);
-	if (err < 0)
-		return NULL;
+	elf_end(elf);
+	return found;
+}
+
+/*
+ * The debug file at @path, open, when it belongs to the binary (by
+ * build-id, else by @r's debug link CRC); else -1.
+ */
+static int try_debug_file(const char *path, const struct debug_refs *r, bool by_build_id)
+{
+	int dfd = -1;
+
+	if (open_regular(path, &dfd) < 0)
+		return -1;
 	if (by_build_id ? !build_id_matches(dfd, r) : !crc_matches(dfd, r->link_crc)) {
 		fs_debug("symbolize: %s: not the debug file of its binary (%s differs)", path,
 			 by_build_id ? "build-id" : "CRC");
-		goto out;
+		close(dfd);
+		return -1;
 	}
-	es = elf_symbols__open_fd_debug(fd, dfd);
-	if (!es) {
-		fs_debug("symbolize: %s: not a usable ELF file: %s", path, strerror(errno));
-	} else if (!elf_symbols__from_symtab(es)) {
-		fs_debug("symbolize: %s: no function symbols", path);
-		elf_symbols__free(es);
-		es = NULL;
-	} else {
-		fs_debug("symbolize: symbols from %s", path);
-	}
-out:
-	close(dfd);
-	return es;
+	fs_debug("symbolize: debug file %s", path);
+	return dfd;
 }
 
 /* Whether /proc/PID/root is another directory than this process's root. */
@@ -221,11 +230,11 @@ static bool other_root(pid_t pid)
 }
 
 /* Where to look, in order: the build-id path, then the debug link's three places. */
-static struct elf_symbols *search(int fd, const char *dir, const struct debug_refs *r,
-				  const char *prefix, const char *debug_root)
+static int search(const char *dir, const struct debug_refs *r, const char *prefix,
+		  const char *debug_root)
 {
 	struct strbuf p = STRBUF_INIT;
-	struct elf_symbols *es = NULL;
+	int dfd = -1;
 	size_t i;
 
 	if (r->build_id_len >= 2) {
@@ -233,25 +242,62 @@ static struct elf_symbols *search(int fd, const char *dir, const struct debug_re
 		for (i = 1; i < r->build_id_len; i++)
 			strbuf_addf(&p, "%02x", r->build_id[i]);
 		strbuf_addstr(&p, ".debug");
-		es = try_debug_file(fd, p.buf, r, true);
+		dfd = try_debug_file(p.buf, r, true);
 	}
-	if (!es && r->link_name && dir) {
+	if (dfd < 0 && r->link_name && dir) {
 		strbuf_setlen(&p, 0);
 		strbuf_addf(&p, "%s%s/%s", prefix, dir, r->link_name);
-		es = try_debug_file(fd, p.buf, r, false);
-		if (!es) {
+		dfd = try_debug_file(p.buf, r, false);
+		if (dfd < 0) {
 			strbuf_setlen(&p, 0);
 			strbuf_addf(&p, "%s%s/.debug/%s", prefix, dir, r->link_name);
-			es = try_debug_file(fd, p.buf, r, false);
+			dfd = try_debug_file(p.buf, r, false);
 		}
-		if (!es) {
+		if (dfd < 0) {
 			strbuf_setlen(&p, 0);
 			strbuf_addf(&p, "%s%s%s/%s", prefix, debug_root, dir, r->link_name);
-			es = try_debug_file(fd, p.buf, r, false);
+			dfd = try_debug_file(p.buf, r, false);
 		}
 	}
 	strbuf_release(&p);
-	return es;
+	return dfd;
+}
+
+/*
+ * A debuginfod server, only when the user named some in DEBUGINFOD_URLS:
+ * the client fetches by build-id into its cache ($DEBUGINFOD_CACHE_PATH,
+ * else ~/.cache/debuginfod_client) and honours DEBUGINFOD_TIMEOUT.
+ */
+static int from_debuginfod(const struct debug_refs *r)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	debuginfod_client *client;
+	char *path = NULL;
+	int dfd;
+
+	if (!urls || !urls[0] || !r->build_id_len)
+		return -1;
+	client = debuginfod_begin();
+	if (!client)
+		return -1;
+	dfd = debuginfod_find_debuginfo(client, r->build_id, (int)r->build_id_len, &path);
+	debuginfod_end(client);
+	if (dfd < 0) {
+		fs_debug("symbolize: debuginfod has no debug file for this build-id: %s",
+			 strerror(-dfd));
+		free(path);
+		return -1;
+	}
+	/* the server is trusted no more than a file on disk */
+	if (!build_id_matches(dfd, r)) {
+		fs_debug("symbolize: %s: from debuginfod, but another build-id", path);
+		close(dfd);
+		dfd = -1;
+	} else {
+		fs_debug("symbolize: debug file %s (debuginfod)", path);
+	}
+	free(path);
+	return dfd;
 }
 
 /* Decompress an xz stream, refusing output past MAX_MINIDEBUG_SIZE. */
@@ -326,45 +372,88 @@ static struct elf_symbols *from_minidebug(int fd, const char *path, const struct
 	return es;
 }
 
-struct elf_symbols *debug_file__load_symbols(int fd, const char *path, pid_t pid,
-					     const char *debug_root)
+/* The directory of the binary mapped as @path, for the debug link; NULL unless absolute. */
+static char *binary_dir(const char *path)
 {
-	struct debug_refs refs = {0};
-	struct elf_symbols *es, *better = NULL;
-	char *dir = NULL, *slash;
-	size_t len;
+	size_t len = strlen(path);
+	char *dir;
 
-	es = elf_symbols__open_fd(fd);
-	if (!es || elf_symbols__from_symtab(es))
-		return es;
-	read_refs(fd, &refs);
-	if (!refs.build_id_len && !refs.link_name && !refs.minidebug)
-		goto out;
-	/* the binary's directory, for the debug link: only from an absolute path */
-	len = strlen(path);
 	if (len > sizeof(deleted_suffix) - 1 &&
 	    !strcmp(path + len - (sizeof(deleted_suffix) - 1), deleted_suffix))
 		len -= sizeof(deleted_suffix) - 1;
-	if (path[0] == '/') {
-		dir = xstrndup(path, len);
-		slash = strrchr(dir, '/');
-		*slash = '\0'; /* "" for a file in "/" */
-	}
-	better = search(fd, dir, &refs, "", debug_root);
-	if (!better && other_root(pid)) {
+	if (path[0] != '/')
+		return NULL;
+	dir = xstrndup(path, len);
+	*strrchr(dir, '/') = '\0'; /* "" for a file in "/" */
+	return dir;
+}
+
+static int find_debug_file(const char *path, pid_t pid, const char *debug_root,
+			   const struct debug_refs *r)
+{
+	char *dir = binary_dir(path);
+	int dfd = search(dir, r, "", debug_root);
+
+	if (dfd < 0 && other_root(pid)) {
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)pid);
-		better = search(fd, dir, &refs, prefix, debug_root);
+		dfd = search(dir, r, prefix, debug_root);
 	}
-	if (!better && refs.minidebug)
+	if (dfd < 0)
+		dfd = from_debuginfod(r);
+	free(dir);
+	return dfd;
+}
+
+struct elf_symbols *debug_file__load(int fd, const char *path, pid_t pid, const char *debug_root,
+				     int *dwarf_fd)
+{
+	struct debug_refs refs = {0};
+	struct elf_symbols *es, *better = NULL;
+	bool need_symbols, need_dwarf;
+	int dfd = -1;
+
+	if (dwarf_fd)
+		*dwarf_fd = -1;
+	es = elf_symbols__open_fd(fd);
+	if (!es)
+		return NULL;
+	need_symbols = !elf_symbols__from_symtab(es);
+	need_dwarf = dwarf_fd && !has_section(fd, ".debug_info");
+	if (dwarf_fd && !need_dwarf)
+		*dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (!need_symbols && !need_dwarf)
+		return es;
+	read_refs(fd, &refs);
+	if (refs.build_id_len || refs.link_name)
+		dfd = find_debug_file(path, pid, debug_root, &refs);
+	if (dfd >= 0 && need_symbols) {
+		better = elf_symbols__open_fd_debug(fd, dfd);
+		if (better && !elf_symbols__from_symtab(better)) {
+			fs_debug("symbolize: %s: its debug file has no function symbols", path);
+			elf_symbols__free(better);
+			better = NULL;
+		}
+	}
+	if (!better && need_symbols && refs.minidebug)
 		better = from_minidebug(fd, path, &refs);
 	if (better) {
 		elf_symbols__free(es);
 		es = better;
 	}
-out:
-	free(dir);
+	if (dfd >= 0 && need_dwarf && has_section(dfd, ".debug_info")) {
+		*dwarf_fd = dfd;
+		dfd = -1;
+	}
+	if (dfd >= 0)
+		close(dfd);
 	debug_refs__release(&refs);
 	return es;
+}
+
+struct elf_symbols *debug_file__load_symbols(int fd, const char *path, pid_t pid,
+					     const char *debug_root)
+{
+	return debug_file__load(fd, path, pid, debug_root, NULL);
 }

@@ -38,6 +38,7 @@ struct elf_symbols {
 	uint32_t *range_sym;
 	size_t nranges;
 	char *names;
+	size_t names_size;
 	bool from_symtab;
 };
 
@@ -282,6 +283,7 @@ static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
 	es->syms = xreallocarray(es->syms, k, sizeof(*es->syms));
 	es->names = strbuf_detach(&names, &names_len);
 	es->names = xrealloc(es->names, names_len + 1);
+	es->names_size = names_len + 1;
 	build_ranges(es, g, k);
 	es->range_start = xreallocarray(es->range_start, es->nranges ? es->nranges : 1,
 					sizeof(*es->range_start));
@@ -738,4 +740,12 @@ uint64_t elf_symbols__addr(const struct elf_symbols *es, size_t idx)
 bool elf_symbols__from_symtab(const struct elf_symbols *es)
 {
 	return es->from_symtab;
+}
+
+size_t elf_symbols__memory(const struct elf_symbols *es)
+{
+	if (!es)
+		return 0;
+	return sizeof(*es) + es->nsegs * sizeof(*es->segs) + es->nsyms * sizeof(*es->syms) +
+	       es->nranges * (sizeof(*es->range_start) + sizeof(*es->range_sym)) + es->names_size;
 }

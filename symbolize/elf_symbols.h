@@ -84,6 +84,8 @@ size_t elf_symbols__count(const struct elf_symbols *es);
 const char *elf_symbols__name(const struct elf_symbols *es, size_t idx);
 /* Start address of symbol @idx. */
 uint64_t elf_symbols__addr(const struct elf_symbols *es, size_t idx);
+/* Memory the tables take, in bytes. */
+size_t elf_symbols__memory(const struct elf_symbols *es);
 /* Whether the symbols came from a .symtab, the file's or a debug file's (else .dynsym, or none). */
 bool elf_symbols__from_symtab(const struct elf_symbols *es);
 

@@ -13,9 +13,11 @@
 #include "common/mapped_file.h"
 #include "common/strbuf.h"
 #include "common/strtab.h"
+#include "common/u64_map.h"
 #include "common/xalloc.h"
 #include "symbolize/debug_file.h"
 #include "symbolize/demangle.h"
+#include "symbolize/dwarf_info.h"
 #include "symbolize/elf_symbols.h"
 #include "symbolize/kallsyms.h"
 #include "symbolize/perf_map.h"
@@ -31,12 +33,31 @@ struct file_entry {
 	struct elf_symbols *syms;  /* NULL until loaded, or when loading failed */
 	uint32_t *names;	   /* display name cache, one per symbol, allocated on first use */
 	struct open_attempts open; /* final: loaded, or failed in a way another pid cannot fix */
+	struct dwarf_info *dwarf;  /* its DWARF, or its debug file's; NULL for none */
+	uint64_t last_use;	   /* lookup tick, to drop the least recently used DWARF first */
+	size_t dwarf_bytes;	   /* dwarf_info__memory() as last seen */
+	/* the same binary (by build-id) under another identity: that entry serves both */
+	struct file_entry *same_as;
+	unsigned char build_id[DEBUG_FILE_MAX_BUILD_ID];
+	size_t build_id_len;
 };
+
+/* The most frames one address can give: deeper inline chains keep their outermost. */
+#define MAX_FRAMES	     64
+#define DEFAULT_MEMORY_LIMIT (256u << 20)
 
 struct symbolizer {
 	char *kallsyms_path;
 	char *debug_root;
 	bool demangle;
+	bool inline_frames, lines;
+	size_t memory_limit;
+
+	/* DWARF index memory, all files, and how often it was cut back */
+	size_t dwarf_bytes, dropped;
+	uint64_t tick;
+	/* raw DWARF name (its address, stable until indexes are dropped) -> demangled id + 1 */
+	struct u64_map dwarf_demangled;
 
 	/* files by identity: open addressing, at most half full */
 	struct file_entry **slots;
@@ -72,6 +93,9 @@ struct symbolizer *symbolizer__new(const struct symbolizer_options *opts)
 	sym->kallsyms_path = xstrdup(opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
 	sym->debug_root = xstrdup(opts->debug_root ? opts->debug_root : "/usr/lib/debug");
 	sym->demangle = opts->demangle;
+	sym->inline_frames = opts->inline_frames;
+	sym->lines = opts->lines;
+	sym->memory_limit = opts->memory_limit ? opts->memory_limit : DEFAULT_MEMORY_LIMIT;
 	sym->mask = 63;
 	sym->slots = xcalloc(sym->mask + 1, sizeof(*sym->slots));
 	sym->demangled = strtab__new();
@@ -82,6 +106,7 @@ struct symbolizer *symbolizer__new(const struct symbolizer_options *opts)
 static void file_entry__release(struct file_entry *e)
 {
 	elf_symbols__free(e->syms);
+	dwarf_info__free(e->dwarf);
 	free(e->names);
 	free(e->path);
 }
@@ -100,6 +125,7 @@ void symbolizer__free(struct symbolizer *sym)
 		free(sym->slots[i]);
 	}
 	free(sym->slots);
+	u64_map__release(&sym->dwarf_demangled);
 	file_entry__release(&sym->vdso);
 	free(sym->kernel_names);
 	kallsyms__free(sym->kallsyms);
@@ -163,12 +189,34 @@ static struct file_entry *find_or_add(struct symbolizer *sym, const struct sym_f
 	return e;
 }
 
-static void load_file(struct file_entry *e, const struct sym_file_key *key, const char *debug_root)
+/*
+ * A loaded entry with the same build-id as @e: the same binary seen under
+ * another identity (another container's copy, a hard link, a reinstalled
+ * package with identical content) is read once.
+ */
+static struct file_entry *same_build(struct symbolizer *sym, const struct file_entry *e)
 {
-	int fd;
+	size_t i;
+
+	if (!e->build_id_len)
+		return NULL;
+	for (i = 0; i <= sym->mask; i++) {
+		struct file_entry *o = sym->slots[i];
+
+		if (o && o != e && !o->same_as && o->syms && o->build_id_len == e->build_id_len &&
+		    !memcmp(o->build_id, e->build_id, e->build_id_len))
+			return o;
+	}
+	return NULL;
+}
+
+static void load_file(struct symbolizer *sym, struct file_entry *e, const struct sym_file_key *key)
+{
+	bool want_dwarf = sym->inline_frames || sym->lines;
+	int fd, dwarf_fd = -1;
 
 	open_attempts__add(&e->open, key->pid);
-	fd = mapped_file__open(key->path, key->ino, key->pid);
+	fd = mapped_file__open_mapping(key->path, key->ino, key->pid, key->map_start, key->map_end);
 	if (fd < 0) {
 		/* another process that maps the same file may see it (another root): keep trying */
 		fs_debug("symbolize: cannot open %s (pid %d): %s", key->path, (int)key->pid,
@@ -176,11 +224,27 @@ static void load_file(struct file_entry *e, const struct sym_file_key *key, cons
 		return;
 	}
 	e->open.final = true;
-	e->syms = debug_file__load_symbols(fd, key->path, key->pid, debug_root);
+	e->build_id_len = debug_file__build_id(fd, e->build_id);
+	e->same_as = same_build(sym, e);
+	if (e->same_as) {
+		fs_debug("symbolize: %s: same build-id as %s, read once", key->path,
+			 e->same_as->path);
+		close(fd);
+		return;
+	}
+	e->syms = debug_file__load(fd, key->path, key->pid, sym->debug_root,
+				   want_dwarf ? &dwarf_fd : NULL);
 	if (!e->syms)
 		fs_debug("symbolize: %s: not a usable ELF file: %s", key->path, strerror(errno));
 	else if (!elf_symbols__count(e->syms))
 		fs_debug("symbolize: %s: no function symbols", key->path);
+	if (dwarf_fd >= 0) {
+		e->dwarf = dwarf_info__open(dwarf_fd);
+		if (!e->dwarf)
+			fs_debug("symbolize: %s: no usable DWARF: %s", key->path, strerror(errno));
+	} else if (want_dwarf && e->syms) {
+		fs_debug("symbolize: %s: no DWARF (no .debug_info, no debug file)", key->path);
+	}
 	close(fd);
 }
 
@@ -263,8 +327,8 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 		return NULL;
 	e = find_or_add(sym, file);
 	if (open_attempts__may_try(&e->open, file->pid))
-		load_file(e, file, sym->debug_root);
-	return e;
+		load_file(sym, e, file);
+	return e->same_as ? e->same_as : e;
 }
 
 const char *symbolizer__user(struct symbolizer *sym, const struct sym_file_key *file,
@@ -322,4 +386,184 @@ bool symbolizer__has_kernel_symbols(struct symbolizer *sym)
 const char *symbolizer__jit(struct symbolizer *sym, pid_t pid, uint64_t addr)
 {
 	return sym ? perf_maps__find(sym->perf_maps, pid, addr) : NULL;
+}
+
+/* The display name of a raw DWARF name: demangled once per distinct name. */
+static const char *dwarf_display_name(struct symbolizer *sym, const char *raw)
+{
+	uintptr_t v;
+	char *d;
+	uint32_t id;
+
+	if (!raw || !sym->demangle || raw[0] != '_')
+		return raw;
+	v = (uintptr_t)u64_map__get(&sym->dwarf_demangled, (uintptr_t)raw);
+	if (v)
+		return v == UINTPTR_MAX ? raw
+					: strtab__str(sym->demangled, (uint32_t)(v - 1), NULL);
+	d = demangle_symbol(raw);
+	if (!d) {
+		u64_map__set(&sym->dwarf_demangled, (uintptr_t)raw, (void *)UINTPTR_MAX);
+		return raw;
+	}
+	id = strtab__intern(sym->demangled, d, strlen(d));
+	free(d);
+	u64_map__set(&sym->dwarf_demangled, (uintptr_t)raw, (void *)((uintptr_t)id + 1));
+	return strtab__str(sym->demangled, id, NULL);
+}
+
+/*
+ * Keep the DWARF indexes within the memory limit: drop the least recently
+ * used files' first.  Runs before a lookup, never during one, so what the
+ * previous call returned is what goes stale (symbolizer.h says so).
+ */
+static void enforce_memory_limit(struct symbolizer *sym)
+{
+	while (sym->dwarf_bytes > sym->memory_limit) {
+		struct file_entry *lru = NULL;
+		size_t i;
+
+		for (i = 0; i <= sym->mask; i++) {
+			struct file_entry *e = sym->slots[i];
+
+			if (e && e->dwarf_bytes && (!lru || e->last_use < lru->last_use))
+				lru = e;
+		}
+		if (!lru)
+			break;
+		fs_debug("symbolize: %s: dropping %zu KiB of DWARF index (limit %zu MiB)",
+			 lru->path, lru->dwarf_bytes >> 10, sym->memory_limit >> 20);
+		dwarf_info__drop_indexes(lru->dwarf);
+		sym->dwarf_bytes -= lru->dwarf_bytes;
+		lru->dwarf_bytes = 0;
+		sym->dropped++;
+		/* raw names of the dropped file are gone: forget what their addresses meant */
+		u64_map__release(&sym->dwarf_demangled);
+		memset(&sym->dwarf_demangled, 0, sizeof(sym->dwarf_demangled));
+	}
+}
+
+static void account_dwarf(struct symbolizer *sym, struct file_entry *e)
+{
+	size_t now = dwarf_info__memory(e->dwarf);
+
+	sym->dwarf_bytes += now - e->dwarf_bytes;
+	e->dwarf_bytes = now;
+}
+
+static size_t frames_at(struct symbolizer *sym, struct file_entry *e, uint64_t vaddr,
+			struct sym_frame *frames, size_t max)
+{
+	struct dwarf_location locs[MAX_FRAMES];
+	const char *symbol = NULL;
+	size_t n = 0, i;
+	long idx;
+
+	if (!max)
+		return 0;
+	idx = elf_symbols__find(e->syms, vaddr);
+	if (idx >= 0)
+		symbol = display_name(sym, e->syms, elf_name, &e->names,
+				      elf_symbols__count(e->syms), (size_t)idx);
+	if (e->dwarf) {
+		enforce_memory_limit(sym);
+		e->last_use = ++sym->tick;
+		/* without inline frames, the outermost: the function the code belongs to */
+		n = dwarf_info__lookup(e->dwarf, vaddr, true, locs,
+				       sym->inline_frames ? (max < MAX_FRAMES ? max : MAX_FRAMES)
+							  : MAX_FRAMES);
+		account_dwarf(sym, e);
+	}
+	if (!n) {
+		if (!symbol)
+			return 0;
+		frames[0] = (struct sym_frame){.name = symbol};
+		return 1;
+	}
+	if (!sym->inline_frames) {
+		locs[0] = locs[n - 1];
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		frames[i] = (struct sym_frame){
+			.name = dwarf_display_name(sym, locs[i].name),
+			.inlined = i + 1 < n,
+		};
+		if (sym->lines && locs[i].file) {
+			frames[i].file = locs[i].file;
+			frames[i].line = locs[i].line;
+		}
+	}
+	/* a function DWARF does not describe (assembly, a stub): the symbol table names it */
+	if (!frames[n - 1].name)
+		frames[n - 1].name = symbol;
+	return n;
+}
+
+size_t symbolizer__file_frames(struct symbolizer *sym, const struct sym_file_key *file,
+			       uint64_t vaddr, struct sym_frame *frames, size_t max)
+{
+	struct file_entry *e;
+
+	if (!sym || !file)
+		return 0;
+	e = lookup_file(sym, file);
+	if (!e || !e->syms)
+		return 0;
+	return frames_at(sym, e, vaddr, frames, max);
+}
+
+size_t symbolizer__user_frames(struct symbolizer *sym, const struct sym_file_key *file,
+			       uint64_t file_offset, struct sym_frame *frames, size_t max)
+{
+	struct file_entry *e;
+	uint64_t vaddr;
+
+	if (!sym || !file)
+		return 0;
+	e = lookup_file(sym, file);
+	if (!e || !e->syms || elf_symbols__offset_to_vaddr(e->syms, file_offset, &vaddr) < 0)
+		return 0;
+	return frames_at(sym, e, vaddr, frames, max);
+}
+
+void symbolizer__prepare(struct symbolizer *sym, const struct sym_file_key *file,
+			 const uint64_t *vaddrs, size_t n)
+{
+	struct file_entry *e;
+	long cpus;
+
+	if (!sym || !file || !(sym->inline_frames || sym->lines))
+		return;
+	e = lookup_file(sym, file);
+	if (!e || !e->dwarf)
+		return;
+	enforce_memory_limit(sym);
+	e->last_use = ++sym->tick;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	dwarf_info__prepare(e->dwarf, vaddrs, n, cpus > 1 ? (unsigned int)cpus : 1);
+	account_dwarf(sym, e);
+}
+
+void symbolizer__stats(const struct symbolizer *sym, struct symbolizer_stats *st)
+{
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (!sym)
+		return;
+	for (i = 0; i <= sym->mask; i++) {
+		const struct file_entry *e = sym->slots[i];
+
+		if (!e || !e->syms)
+			continue;
+		st->files++;
+		st->symbol_bytes += elf_symbols__memory(e->syms);
+		if (e->dwarf) {
+			st->dwarf_files++;
+			st->dwarf_units += dwarf_info__units_indexed(e->dwarf);
+		}
+	}
+	st->dwarf_bytes = sym->dwarf_bytes;
+	st->dwarf_dropped = sym->dropped;
 }

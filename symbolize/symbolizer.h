@@ -18,16 +18,24 @@
  * read on first use (kallsyms.h).
  *
  * Files are opened lazily, on the first lookup, and cached by identity
- * (device and inode, else path) for the life of the symbolizer.  With an
+ * (device and inode, else path) for the life of the symbolizer; a file
+ * whose build-id is that of a file already read (another container's copy
+ * of a library) shares its tables.  With an
  * inode in the key, a file whose inode differs is not used (it was replaced
  * since it was mapped): PATH is tried, then /proc/PID/root/PATH.  A file
  * that has no symbols or is not ELF is remembered as such; one that cannot
  * be opened (or is not the mapped inode) is tried again only for another
  * pid, at most 4 times in all (another process may see it in its root), so
  * a missing file costs a few failed opens, not one per lookup.  Symbols are
- * copied out at load: no file descriptor or mapping stays open.  A file
- * without .symtab takes its symbols from its separate debug file (build-id
- * or .gnu_debuglink, under debug_root) or its MiniDebugInfo (debug_file.h).
+ * copied out at load: no mapping stays open, and a descriptor only for a
+ * file whose DWARF is in use.  A file without .symtab takes its symbols
+ * from its separate debug file (build-id or .gnu_debuglink, under
+ * debug_root, or debuginfod when DEBUGINFOD_URLS is set) or its
+ * MiniDebugInfo (debug_file.h).
+ *
+ * DWARF (inline frames, lines) is read only when asked for, from the file
+ * or its debug file, indexed one compilation unit at a time as addresses
+ * reach it (dwarf_info.h); the indexes are bounded by memory_limit.
  *
  * Special paths: "[vdso]" is symbolized from this process's own vDSO image
  * (every process on a kernel maps the same one, for its word size); other
@@ -55,12 +63,15 @@
 
 /* Identity of a mapped file, as MMAP2 records and /proc/PID/maps give it. */
 struct sym_file_key {
-	const char *path; /* as mapped, e.g. "/usr/lib/x86_64-linux-gnu/libc.so.6" */
-	uint64_t dev;	  /* makedev(major, minor); 0 when unknown */
-	uint64_t ino;	  /* 0 when unknown */
-	pid_t pid;	  /* a process that mapped it: /proc/PID/root/PATH is tried
-			   * when PATH does not lead to the same inode (containers,
-			   * chroots); 0 for none */
+	const char *path;	     /* as mapped, e.g. "/usr/lib/x86_64-linux-gnu/libc.so.6" */
+	uint64_t dev;		     /* makedev(major, minor); 0 when unknown */
+	uint64_t ino;		     /* 0 when unknown */
+	pid_t pid;		     /* a process that mapped it: /proc/PID/root/PATH is tried
+				      * when PATH does not lead to the same inode (containers,
+				      * chroots); 0 for none */
+	uint64_t map_start, map_end; /* one mapping of the file in pid: last resort,
+				      * /proc/PID/map_files/START-END reaches a file
+				      * deleted or replaced since; 0 when unknown */
 };
 
 struct symbolizer_options {
@@ -72,9 +83,40 @@ struct symbolizer_options {
 	const char *debug_root;
 	/* where JIT compilers write perf-PID.map files; NULL means "/tmp" (perf_map.h) */
 	const char *perf_map_dir;
+	/*
+	 * DWARF: inline frames (symbolizer__user_frames() returns the chain of
+	 * functions inlined at an address) and source lines.  With both off,
+	 * DWARF is never read: only symbol tables.
+	 */
+	bool inline_frames;
+	bool lines;
+	/*
+	 * Bound on the DWARF indexes kept (bytes; 0 means the default, 256 MiB):
+	 * past it, the least recently used files' indexes are dropped and built
+	 * again if needed.  Symbol tables are always kept.
+	 */
+	size_t memory_limit;
 };
 
-/* The defaults: /proc/kallsyms, demangling on, /usr/lib/debug. */
+/* One function at an address: a frame of a flame graph. */
+struct sym_frame {
+	const char *name;  /* display name (demangled when asked); NULL when unknown */
+	const char *file;  /* source file as DWARF names it, or NULL (lines off, or no line) */
+	unsigned int line; /* 0 when unknown */
+	bool inlined;	   /* inlined into the next frame (frames[i + 1]) */
+};
+
+/* Figures for -v: what the symbolizer holds. */
+struct symbolizer_stats {
+	size_t files;	      /* ELF files opened */
+	size_t dwarf_files;   /* of which with DWARF indexed */
+	size_t dwarf_units;   /* compilation units indexed (and not dropped) */
+	size_t symbol_bytes;  /* memory of the symbol tables */
+	size_t dwarf_bytes;   /* memory of the DWARF indexes */
+	size_t dwarf_dropped; /* indexes dropped to stay within memory_limit */
+};
+
+/* The defaults: /proc/kallsyms, demangling on, /usr/lib/debug, no DWARF. */
 void symbolizer_options__init(struct symbolizer_options *opts);
 
 struct symbolizer;
@@ -95,6 +137,40 @@ void symbolizer__free(struct symbolizer *sym);
  */
 const char *symbolizer__user(struct symbolizer *sym, const struct sym_file_key *file,
 			     uint64_t file_offset);
+
+/*
+ * Every function at @file_offset, innermost first: with inline_frames on,
+ * frames[0] is the innermost function inlined there and frames[n - 1] the
+ * function the code belongs to (the same name symbolizer__user() gives,
+ * when the symbol table has one); with it off, only that last frame.  With
+ * lines on, frames[0] has the source line of the address and each outer
+ * frame the line of the call that was inlined.  Fills at most @max frames
+ * (the outermost ones are kept when there are more) and returns how many:
+ * 0 when nothing is known.  Strings stay valid until symbolizer__free(),
+ * or until the next call when a memory limit drops indexes.
+ */
+size_t symbolizer__user_frames(struct symbolizer *sym, const struct sym_file_key *file,
+			       uint64_t file_offset, struct sym_frame *frames, size_t max);
+
+/*
+ * As symbolizer__user_frames(), for an ELF virtual address of @file (as
+ * addr2line takes them: the address in the file's own link-time layout,
+ * not in a process).
+ */
+size_t symbolizer__file_frames(struct symbolizer *sym, const struct sym_file_key *file,
+			       uint64_t vaddr, struct sym_frame *frames, size_t max);
+
+/*
+ * Index, now and on several threads, the DWARF of @file covering the @n
+ * ELF virtual addresses @vaddrs, before looking them up one by one: many
+ * addresses spread over a large binary are then symbolized in a fraction
+ * of the time.  Optional; does nothing when DWARF is off.
+ */
+void symbolizer__prepare(struct symbolizer *sym, const struct sym_file_key *file,
+			 const uint64_t *vaddrs, size_t n);
+
+/* What is held now, for -v. */
+void symbolizer__stats(const struct symbolizer *sym, struct symbolizer_stats *stats);
 
 /*
  * The kernel function containing @addr, or NULL (below the first symbol,

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "tests/elf_offsets.h"
 #include "tests/test_shell.h"
 
 #include "common/strbuf.h"
@@ -78,15 +79,13 @@ static bool build_split(const char *dir, struct strbuf *out)
 		   out->buf, program);
 }
 
-/* The file offset of function @name of the unstripped @full (through its PT_LOAD headers). */
+/* The file offset of function @name of the unstripped @full. */
 static uint64_t offset_of(const char *full, const char *name)
 {
 	struct elf_symbols *es = elf_symbols__open(full);
-	uint64_t vaddr = 0, off = 0;
-	size_t i, phnum;
+	uint64_t vaddr = 0;
 	bool found = false;
-	Elf *elf;
-	int fd;
+	size_t i;
 
 	assert_non_null(es);
 	for (i = 0; i < elf_symbols__count(es); i++)
@@ -96,26 +95,7 @@ static uint64_t offset_of(const char *full, const char *name)
 		}
 	elf_symbols__free(es);
 	assert_true(found);
-	fd = open(full, O_RDONLY);
-	assert_true(fd >= 0);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &phnum), 0);
-	found = false;
-	for (i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-
-		assert_non_null(gelf_getphdr(elf, (int)i, &ph));
-		if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
-		    vaddr - ph.p_vaddr < ph.p_filesz) {
-			off = vaddr - ph.p_vaddr + ph.p_offset;
-			found = true;
-		}
-	}
-	elf_end(elf);
-	close(fd);
-	assert_true(found);
-	return off;
+	return offset_of_vaddr(full, vaddr);
 }
 
 /* What the symbolizer names at @off of @path, with debug files under @debug_root. */
@@ -129,7 +109,7 @@ static char *name_at(const char *path, uint64_t off, const char *debug_root)
 	char *copy;
 
 	assert_int_equal(stat(path, &st), 0);
-	key = (struct sym_file_key){path, st.st_dev, st.st_ino, 0};
+	key = (struct sym_file_key){.path = path, .dev = st.st_dev, .ino = st.st_ino, .pid = 0};
 	symbolizer_options__init(&opts);
 	opts.debug_root = debug_root;
 	sym = symbolizer__new(&opts);

@@ -36,6 +36,7 @@
 #include "common/strbuf.h"
 #include "symbolize/demangle.h"
 #include "symbolize/elf_symbols.h"
+#include "symbolize/debug_file.h"
 #include "symbolize/symbolizer.h"
 
 /* ---- fixtures in this binary ---- */
@@ -124,7 +125,8 @@ static bool find_mapping(const void *addr, struct mapping *m)
 		m->start = start;
 		m->end = end;
 		m->pgoff = pgoff;
-		m->key = (struct sym_file_key){m->path, makedev(maj, min), ino, getpid()};
+		m->key = (struct sym_file_key){
+			.path = m->path, .dev = makedev(maj, min), .ino = ino, .pid = getpid()};
 		found = true;
 	}
 	fclose(f);
@@ -211,7 +213,7 @@ static struct sym_file_key file_key(const char *path)
 	struct stat st;
 
 	assert_int_equal(stat(path, &st), 0);
-	return (struct sym_file_key){path, st.st_dev, st.st_ino, 0};
+	return (struct sym_file_key){.path = path, .dev = st.st_dev, .ino = st.st_ino, .pid = 0};
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -536,18 +538,19 @@ static void test_unusable_files(void **state)
 	size_t size, i;
 	int fd;
 
-	key = (struct sym_file_key){NULL, 0, 0, 0};
+	key = (struct sym_file_key){.path = NULL, .dev = 0, .ino = 0, .pid = 0};
 	assert_null(symbolizer__user(NULL, &key, 0));
 	assert_null(symbolizer__user(sym, NULL, 0));
 	assert_null(symbolizer__user(sym, &key, 0));
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		key = (struct sym_file_key){paths[i], 1, 2, getpid()};
+		key = (struct sym_file_key){.path = paths[i], .dev = 1, .ino = 2, .pid = getpid()};
 		assert_null(symbolizer__user(sym, &key, 0x1000));
 	}
 
-	key = (struct sym_file_key){"/nonexistent/lib.so", 0, 0, getpid()};
+	key = (struct sym_file_key){
+		.path = "/nonexistent/lib.so", .dev = 0, .ino = 0, .pid = getpid()};
 	assert_null(symbolizer__user(sym, &key, 0x1000));
-	key = (struct sym_file_key){tmpdir, 0, 0, 0}; /* a directory */
+	key = (struct sym_file_key){.path = tmpdir, .dev = 0, .ino = 0, .pid = 0}; /* a directory */
 	assert_null(symbolizer__user(sym, &key, 0x1000));
 
 	snprintf(path, sizeof(path), "%s", tmp_path("text.so"));
@@ -573,7 +576,7 @@ static void test_unusable_files(void **state)
 	/* a FIFO where a library was must not block */
 	snprintf(path, sizeof(path), "%s", tmp_path("fifo.so"));
 	assert_int_equal(mkfifo(path, 0600), 0);
-	key = (struct sym_file_key){path, 0, 0, 0};
+	key = (struct sym_file_key){.path = path, .dev = 0, .ino = 0, .pid = 0};
 	assert_null(symbolizer__user(sym, &key, 0));
 	fd = open(path, O_RDONLY | O_NONBLOCK);
 	assert_true(fd >= 0);
@@ -612,6 +615,44 @@ static void test_inode_check(void **state)
 	symbolizer__free(sym);
 }
 
+/* Two copies of one binary (two inodes, one build-id) are read once: the second shares the first.
+ */
+static void test_same_build_id_shared(void **state)
+{
+	const char *f = (const char *)(uintptr_t)fixture_static;
+	struct symbolizer *sym = symbolizer__new(NULL);
+	struct symbolizer_stats st;
+	struct sym_file_key a, b;
+	char pa[PATH_MAX], pb[PATH_MAX];
+	struct mapping self;
+	unsigned char id[DEBUG_FILE_MAX_BUILD_ID];
+	int fd;
+
+	assert_true(find_mapping(f, &self));
+	snprintf(pa, sizeof(pa), "%s", tmp_path("same-a.bin"));
+	snprintf(pb, sizeof(pb), "%s", tmp_path("same-b.bin"));
+	copy_self(pa);
+	copy_self(pb);
+	fd = open(pa, O_RDONLY);
+	assert_true(fd >= 0);
+	if (!debug_file__build_id(fd, id)) {
+		close(fd);
+		symbolizer__free(sym);
+		print_message("skipped: this test binary was linked without a build-id\n");
+		skip();
+	}
+	close(fd);
+	a = file_key(pa);
+	b = file_key(pb);
+	assert_true(a.ino != b.ino);
+	assert_string_equal(symbolizer__user(sym, &a, file_offset(&self, f)), "fixture_static");
+	assert_string_equal(symbolizer__user(sym, &b, file_offset(&self, f)), "fixture_static");
+	symbolizer__stats(sym, &st);
+	assert_int_equal(st.files, 1);
+	assert_true(st.symbol_bytes > 0);
+	symbolizer__free(sym);
+}
+
 static int debug_opens;
 
 static void count_open_failures(enum fs_log_level level, const char *fmt, va_list ap)
@@ -624,7 +665,7 @@ static void count_open_failures(enum fs_log_level level, const char *fmt, va_lis
 static void test_failure_remembered(void **state)
 {
 	struct symbolizer *sym = symbolizer__new(NULL);
-	struct sym_file_key key = {"/nonexistent/libgone.so", 8, 1234, 0};
+	struct sym_file_key key = {.path = "/nonexistent/libgone.so", .dev = 8, .ino = 1234};
 	fs_log_fn old = fs_log_set_handler(count_open_failures);
 	int i;
 
@@ -705,7 +746,7 @@ static void test_vdso(void **state)
 {
 	const void *vdso = (const void *)getauxval(AT_SYSINFO_EHDR);
 	struct symbolizer *sym;
-	struct sym_file_key key = {"[vdso]", 0, 0, 1};
+	struct sym_file_key key = {.path = "[vdso]", .pid = 1};
 	bool found = false;
 	struct mapping m;
 	uint64_t off;
@@ -1028,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_demangle_hostile),
 		cmocka_unit_test(test_unusable_files),
 		cmocka_unit_test(test_inode_check),
+		cmocka_unit_test(test_same_build_id_shared),
 		cmocka_unit_test(test_failure_remembered),
 		cmocka_unit_test(test_proc_root_fallback),
 		cmocka_unit_test(test_vdso),

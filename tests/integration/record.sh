@@ -249,6 +249,22 @@ max_frames() {
 	awk "{ $SPLIT"'; if (n - 1 > m) m = n - 1 } END { print m + 0 }' "$1"
 }
 
+# deep_complete FILE: percentage of the deep_spin samples of `deep_main 100 MS` whose stack
+# reaches main;run or thread_main;run with all 101 levels of deep_recurse
+deep_complete() {
+	awk "{ $SPLIT"'
+		if (f[n] != "deep_spin") next
+		all += $NF
+		levels = 0
+		for (i = 2; i <= n; i++)
+			if (f[i] == "deep_recurse") levels++
+		root = 0
+		for (i = 2; i < n; i++)
+			if ((f[i] == "main" || f[i] == "thread_main") && f[i + 1] == "run") root = 1
+		if (root && levels == 101) good += $NF
+	} END { printf "%.1f\n", all ? 100 * good / all : 0 }' "$1"
+}
+
 # ---- the checks
 
 # A command run under flamesamp: its CPU split and call paths.
@@ -627,17 +643,7 @@ test_unwinding() {
 	run split_dwarf --call-graph dwarf -o "$T/split_dwarf.folded" -- "$T/split_nofp" 2000
 	check_exact "$n_dwarf" split_dwarf split_nofp ">= 98"
 	run deep -o "$T/deep.folded" -- "$T/deep_main" 100 1500
-	share=$(awk "{ $SPLIT"'
-		if (f[n] != "deep_spin") next
-		all += $NF
-		levels = 0
-		for (i = 2; i <= n; i++)
-			if (f[i] == "deep_recurse") levels++
-		root = 0
-		for (i = 2; i < n; i++)
-			if ((f[i] == "main" || f[i] == "thread_main") && f[i + 1] == "run") root = 1
-		if (root && levels == 101) good += $NF
-	} END { printf "%.1f\n", all ? 100 * good / all : 0 }' "$T/deep.folded")
+	share=$(deep_complete "$T/deep.folded")
 	if [ "$rc" -eq 0 ] && awk -v s="$share" 'BEGIN { exit !(s >= 90) }'; then
 		pass "$n_deep"
 	else
@@ -670,6 +676,118 @@ test_cxx_names() {
 		pass "$n_raw"
 	else
 		fail "$n_raw" "$(outcome cxxraw); $(sort -k2 -nr "$T/cxxraw.folded" | head -2 | cut -c1-200)"
+	fi
+}
+
+# Inlined functions: their own frames, marked _[i] (default), with source lines (--lines), or
+# folded into the function they were inlined into (--no-inline).  inline_split spends its time
+# in mix(), inlined into outer_a() and outer_b(), inlined into work_a() and work_b(), 3:1.
+test_inline() {
+	local n_path="record: inlined frames main;work_a;outer_a_[i];mix_[i] in >= 98% of work_a samples"
+	local n_split="record: work_a:work_b = 75:25 within 3 points, by their inlined frames"
+	local n_lines="record --lines: frames \"func inline_split.c:LINE\" with the call lines of the source"
+	local n_noinl="record --no-inline: no _[i] frame, main;work_a;outer_a gone"
+	local src=$PROGRAMS/inline_split.c share report l_mix l_outer l_work
+	skip_all "$SKIP_REASON" "$n_path" "$n_split" "$n_lines" "$n_noinl" && return
+	if ! "${CC:-cc}" -O2 -g -o "$T/inline_split" "$src" 2>>"$T/cc.err"; then
+		fail "$n_path" "cannot build inline_split: $(head -c 300 "$T/cc.err")"
+		return
+	fi
+	run inl -o "$T/inl.folded" -- "$T/inline_split" 3000
+	# of the samples in work_a, those under main;work_a;outer_a_[i];mix_[i]
+	share=$(awk -v path=";main;work_a;outer_a_[i];mix_[i];" "{ $SPLIT"'
+		s = ";"
+		for (i = 2; i <= n; i++) s = s f[i] ";"
+		if (!index(s, ";work_a;")) next
+		all += $NF
+		if (f[1] == "inline_split" && index(s, path)) good += $NF
+	} END { printf "%d\n", all ? 100 * good / all : 0 }' "$T/inl.folded")
+	if [ "$rc" -eq 0 ] && [ "$(weight "$T/inl.folded" work_a)" -ge 300 ] && [ "$share" -ge 98 ]; then
+		pass "$n_path"
+	else
+		fail "$n_path" "$share%; $(outcome inl); $(sort -k2 -nr "$T/inl.folded" | head -2 | cut -c1-200)"
+	fi
+	if report=$(awk -v a="$(weight "$T/inl.folded" "outer_a_[i]")" \
+		-v b="$(weight "$T/inl.folded" "outer_b_[i]")" 'BEGIN {
+			t = a + b
+			if (t == 0) { print "no outer_a_[i] or outer_b_[i] frames"; exit 1 }
+			printf "outer_a %.1f%% of %d samples\n", 100 * a / t, t
+			exit t < 300 || 100 * a / t > 78 || 100 * a / t < 72
+		}'); then
+		pass "$n_split"
+	else
+		fail "$n_split" "$report"
+	fi
+	l_mix=$(grep -n 'LINE_MIX' "$src" | cut -d: -f1)
+	l_outer=$(grep -n 'LINE_OUTER_A' "$src" | cut -d: -f1)
+	l_work=$(grep -n 'LINE_WORK_A' "$src" | cut -d: -f1)
+	run inl_lines --lines -o "$T/inl_lines.folded" -- "$T/inline_split" 1000
+	# mix's own line is the loop body or the loop header above it
+	share=$(path_share "$T/inl_lines.folded" inline_split \
+		"work_a inline_split.c:$l_work;outer_a inline_split.c:${l_outer}_[i]")
+	if [ "$rc" -eq 0 ] && [ "$share" -ge 98 ] &&
+		grep -Eq ";outer_a inline_split.c:${l_outer}_\[i\];mix inline_split.c:($l_mix|$((l_mix - 1)))_\[i\] [0-9]+\$" \
+			"$T/inl_lines.folded"; then
+		pass "$n_lines"
+	else
+		fail "$n_lines" "$share%; $(outcome inl_lines); $(sort -k2 -nr "$T/inl_lines.folded" | head -2 | cut -c1-300)"
+	fi
+	run inl_no --no-inline -o "$T/inl_no.folded" -- "$T/inline_split" 1000
+	if [ "$rc" -eq 0 ] && folded_ok "$T/inl_no.folded" && ! grep -q '_\[i\]' "$T/inl_no.folded" &&
+		[ "$(path_share "$T/inl_no.folded" inline_split "main;work_a")" -ge 98 ]; then
+		pass "$n_noinl"
+	else
+		fail "$n_noinl" "$(outcome inl_no); $(sort -k2 -nr "$T/inl_no.folded" | head -2 | cut -c1-200)"
+	fi
+}
+
+# Binaries deleted or replaced under a running process (an upgrade, a redeploy): the files
+# mapped are reached through /proc/PID/map_files, for their symbols and for their CFI.
+# deep_main runs from a copy whose executable is deleted and whose libdeep.so (no frame
+# pointers: only CFI walks it) is replaced by another library, renamed over it.
+test_deleted_binaries() {
+	local n_named="record -p: a deleted executable and a replaced library still name their frames (deep_spin >= 50%, run >= 50% of samples)"
+	local n_deep="record -p: CFI of the replaced library still read, >= 90% of deep_spin samples reach main or thread_main with all 101 levels"
+	local dir=$T/gone victim i all spin run_w share range
+	skip_all "$SKIP_REASON" "$n_named" "$n_deep" && return
+	# the kernel lets only CAP_SYS_ADMIN in the initial user namespace open map_files
+	range=$(awk '/ \// { print $1; exit }' "/proc/$$/maps")
+	if ! head -c 4 "/proc/$$/map_files/$range" >/dev/null 2>&1; then
+		skip_all "root without CAP_SYS_ADMIN in the initial user namespace (a container?): /proc/PID/map_files cannot be opened" \
+			"$n_named" "$n_deep"
+		return
+	fi
+	mkdir -p "$dir"
+	if ! "${CC:-cc}" -O2 -g -fomit-frame-pointer -shared -fPIC -o "$dir/libdeep.so" \
+		"$PROGRAMS/deep_lib.c" 2>>"$T/cc.err" ||
+		! "${CC:-cc}" -O2 -g -fomit-frame-pointer -o "$dir/deep_main" "$PROGRAMS/deep_main.c" \
+			-L"$dir" -ldeep -Wl,-rpath,"$dir" -pthread 2>>"$T/cc.err"; then
+		fail "$n_named" "cannot build deep_main: $(head -c 300 "$T/cc.err")"
+		return
+	fi
+	spawn victim "$dir/deep_main" 100 60000
+	for ((i = 0; i < 100; i++)); do
+		grep -q "$dir/libdeep.so" "/proc/$victim/maps" 2>/dev/null && break
+		sleep 0.1
+	done
+	rm -f "$dir/deep_main"
+	cp "$T/liblate.so" "$dir/libdeep.so.new" && mv -f "$dir/libdeep.so.new" "$dir/libdeep.so"
+	run deleted -p "$victim" -d 1 -o "$T/deleted.folded"
+	stop "$victim"
+	all=$(awk '{ w += $NF } END { print w + 0 }' "$T/deleted.folded")
+	spin=$(weight "$T/deleted.folded" deep_spin)
+	run_w=$(weight "$T/deleted.folded" run)
+	if [ "$rc" -eq 0 ] && [ "$all" -ge 200 ] && [ $((2 * spin)) -ge "$all" ] &&
+		[ $((2 * run_w)) -ge "$all" ]; then
+		pass "$n_named"
+	else
+		fail "$n_named" "deep_spin $spin, run $run_w of $all samples; $(outcome deleted); $(sort -k2 -nr "$T/deleted.folded" | head -2 | cut -c1-200)"
+	fi
+	share=$(deep_complete "$T/deleted.folded")
+	if [ "$rc" -eq 0 ] && awk -v s="$share" 'BEGIN { exit !(s >= 90) }'; then
+		pass "$n_deep"
+	else
+		fail "$n_deep" "$share% complete; $(outcome deleted)"
 	fi
 }
 
@@ -837,5 +955,7 @@ test_errors
 test_limits
 test_unwinding
 test_cxx_names
+test_inline
+test_deleted_binaries
 test_jit
 finish
