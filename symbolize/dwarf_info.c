@@ -253,11 +253,12 @@ static bool line_sections(Dwarf *dw, struct line_sections *s)
 }
 
 /*
- * The unit's line table with our own decoder: true when done (a malformed
- * table gives no lines), false for what the decoder does not handle, which
- * libdw then reads.
+ * The unit's line table, with our own decoder.  What it does not handle
+ * (line_program.h) leaves the unit without lines: libdw's reader is not a
+ * fallback, since it reads the file names of a damaged table past the end
+ * of .debug_line (found by fuzzing libdw 0.188).
  */
-static bool decode_lines(struct builder *b, const struct line_sections *sections, Dwarf_Die *cu)
+static void read_lines(struct builder *b, const struct line_sections *sections, Dwarf_Die *cu)
 {
 	struct cu_index *ci = b->ci;
 	struct line_table t;
@@ -268,71 +269,20 @@ static bool decode_lines(struct builder *b, const struct line_sections *sections
 	const char *comp_dir;
 	int err;
 
-	if (!dwarf_attr(cu, DW_AT_stmt_list, &attr) || dwarf_formudata(&attr, &offset) != 0)
-		return true; /* no line table at all */
-	if (!sections->line)
-		return false;
-	if (!dwarf_diecu(cu, &unit_die, &addr_size, &offset_size))
-		return false;
+	if (!dwarf_attr(cu, DW_AT_stmt_list, &attr) || dwarf_formudata(&attr, &offset) != 0 ||
+	    !sections->line || !dwarf_diecu(cu, &unit_die, &addr_size, &offset_size))
+		return; /* no line table */
 	comp_dir = dwarf_attr(cu, DW_AT_comp_dir, &attr) ? dwarf_formstring(&attr) : NULL;
 	err = line_program__decode(sections, offset, comp_dir, addr_size, &t);
 	if (err) {
-		/* a malformed table is not handed to libdw: only what we cannot read */
-		fs_debug("symbolize: line table at 0x%llx: %s%s", (unsigned long long)offset,
-			 strerror(-err), err == -ENOTSUP ? ", read with libdw" : ", not used");
-		return err != -ENOTSUP;
+		fs_debug("symbolize: line table at 0x%llx: %s: no lines for its unit",
+			 (unsigned long long)offset, strerror(-err));
+		return;
 	}
 	ci->rows = t.rows;
 	ci->nrows = t.nrows;
 	ci->files = t.files;
 	ci->nfiles = t.nfiles;
-	return true;
-}
-
-static void read_lines(struct builder *b, const struct line_sections *sections, Dwarf_Die *cu)
-{
-	struct cu_index *ci = b->ci;
-	Dwarf_Lines *lines;
-	Dwarf_Files *files;
-	size_t n, nfiles, i;
-
-	if (decode_lines(b, sections, cu) || dwarf_getsrclines(cu, &lines, &n) != 0)
-		return;
-	if (dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && nfiles) {
-		ci->nfiles = nfiles;
-		ci->files = xcalloc(nfiles, sizeof(*ci->files));
-		for (i = 0; i < nfiles; i++) {
-			const char *name = dwarf_filesrc(files, i, NULL, NULL);
-
-			ci->files[i] = name ? xstrdup(name) : NULL;
-		}
-	}
-	ci->rows = xreallocarray(NULL, n ? n : 1, sizeof(*ci->rows));
-	for (i = 0; i < n; i++) {
-		Dwarf_Line *l = dwarf_onesrcline(lines, i);
-		struct line_row *r = &ci->rows[ci->nrows];
-		Dwarf_Addr addr;
-		bool end = false;
-		int lineno = 0;
-		size_t idx = NO_FILE;
-		Dwarf_Files *lf;
-
-		if (!l || dwarf_lineaddr(l, &addr) != 0)
-			continue;
-		dwarf_lineendsequence(l, &end);
-		if (!end) {
-			dwarf_lineno(l, &lineno);
-			if (dwarf_line_file(l, &lf, &idx) != 0 || lf != files || idx >= ci->nfiles)
-				idx = NO_FILE;
-		}
-		r->addr = addr;
-		r->line = lineno > 0 ? (uint32_t)lineno : 0;
-		r->file = end ? NO_FILE : (uint32_t)idx;
-		if (!end && r->file == NO_FILE)
-			r->file = NO_FILE - 1; /* a row without a known file: not an end */
-		ci->nrows++;
-	}
-	(void)b;
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -347,7 +297,7 @@ static int cmp_range(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
-/* libdw gives rows sorted by address; check, since the order is what lookups rely on. */
+/* Lookups rely on rows sorted by address. */
 static int cmp_row(const void *a, const void *b)
 {
 	const struct line_row *x = a, *y = b;
@@ -368,8 +318,9 @@ static struct cu_index *build_index(Dwarf *dw, const struct line_sections *secti
 	read_lines(&b, sections, &cu);
 	for (i = 1; i < b.ci->nrows; i++)
 		if (b.ci->rows[i].addr < b.ci->rows[i - 1].addr) {
-			/* stable enough: rows of one address keep their relative order
-			 * only by luck; only broken line tables get here */
+			/* a sequence that goes back (set_address lower than before):
+			 * only broken tables do, and which of the rows of one address
+			 * wins is then unspecified */
 			qsort(b.ci->rows, b.ci->nrows, sizeof(*b.ci->rows), cmp_row);
 			break;
 		}

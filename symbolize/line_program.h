@@ -13,9 +13,9 @@
  * in order and the sequences sorted by address.
  *
  * What it does not handle (VLIW op_index, directory and file entries in
- * forms other than strings, string offsets and constants, DWARF 6) makes it
- * return -ENOTSUP: the caller then uses libdw.  Everything else that is
- * malformed gives -EINVAL; no read ever leaves the sections given.
+ * forms other than strings, string offsets and constants, standard opcodes
+ * with other operand counts, DWARF 6) makes it return -ENOTSUP; what is
+ * malformed gives -EINVAL.  No read ever leaves the sections given.
  */
 
 #include <stddef.h>
