@@ -40,7 +40,9 @@ struct addr_range {
 struct cu_index {
 	struct line_row *rows;
 	size_t nrows;
-	char **files; /* file names of the unit's line table, NULL where unnamed */
+	/* file names of the unit's line table, NULL where unnamed: owned while
+	 * the index is built, then interned in the dwarf_info's strings */
+	char **files;
 	size_t nfiles;
 	struct func_node *nodes;
 	size_t nnodes;
@@ -54,7 +56,8 @@ struct cu_index {
 struct unit {
 	uint64_t die; /* offset of the unit DIE */
 	struct cu_index *index;
-	bool ranged; /* its unit DIE gave address ranges */
+	uint64_t last_use; /* use_clock when last indexed or looked up in */
+	bool ranged;	   /* its unit DIE gave address ranges */
 };
 
 struct dwarf_info {
@@ -74,13 +77,9 @@ struct dwarf_info {
 
 static void cu_index__free(struct cu_index *ci)
 {
-	size_t i;
-
 	if (!ci)
 		return;
-	for (i = 0; i < ci->nfiles; i++)
-		free(ci->files[i]);
-	free(ci->files);
+	free(ci->files); /* the names are interned */
 	free(ci->rows);
 	free(ci->nodes);
 	free(ci->ranges);
@@ -457,8 +456,29 @@ void dwarf_info__free(struct dwarf_info *di)
 	free(di);
 }
 
+/* One clock for every dwarf_info, so that uses compare across files (lookups are single-threaded).
+ */
+static uint64_t use_clock;
+
+/*
+ * Publish a unit's new index (on the calling thread, never in a worker).
+ * Its file names move to the dwarf_info's strings, so that what lookups
+ * returned stays valid when units are dropped.
+ */
 static void set_index(struct dwarf_info *di, struct unit *u, struct cu_index *ci)
 {
+	size_t i;
+
+	for (i = 0; i < ci->nfiles; i++) {
+		char *name = ci->files[i];
+
+		if (!name)
+			continue;
+		ci->files[i] = (char *)strtab__str(
+			di->strings, strtab__intern(di->strings, name, strlen(name)), NULL);
+		free(name);
+	}
+	u->last_use = ++use_clock;
 	u->index = ci;
 	di->index_bytes += ci->bytes;
 	di->indexed++;
@@ -468,6 +488,7 @@ static struct cu_index *unit_index(struct dwarf_info *di, struct unit *u)
 {
 	if (!u->index)
 		set_index(di, u, build_index(di->dw, &di->sections, u->die));
+	u->last_use = ++use_clock;
 	return u->index;
 }
 
@@ -786,8 +807,10 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 		struct unit *u = &di->units[job.todo[i]];
 
 		if (u->index) {
-			di->index_bytes += u->index->bytes;
-			di->indexed++;
+			struct cu_index *ci = u->index;
+
+			u->index = NULL;
+			set_index(di, u, ci);
 		}
 	}
 	free(job.todo);
@@ -803,4 +826,33 @@ size_t dwarf_info__memory(const struct dwarf_info *di)
 size_t dwarf_info__units_indexed(const struct dwarf_info *di)
 {
 	return di ? di->indexed : 0;
+}
+
+size_t dwarf_info__unit_uses(const struct dwarf_info *di, struct dwarf_unit_use *uses)
+{
+	size_t i, n = 0;
+
+	for (i = 0; di && i < di->nunits; i++)
+		if (di->units[i].index)
+			uses[n++] = (struct dwarf_unit_use){di->units[i].last_use,
+							    di->units[i].index->bytes};
+	return n;
+}
+
+size_t dwarf_info__drop_unused_since(struct dwarf_info *di, uint64_t since)
+{
+	size_t i, freed = 0;
+
+	for (i = 0; di && i < di->nunits; i++) {
+		struct unit *u = &di->units[i];
+
+		if (!u->index || u->last_use >= since)
+			continue;
+		freed += u->index->bytes;
+		di->index_bytes -= u->index->bytes;
+		di->indexed--;
+		cu_index__free(u->index);
+		u->index = NULL;
+	}
+	return freed;
 }

@@ -78,7 +78,27 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 size_t dwarf_info__memory(const struct dwarf_info *di);
 size_t dwarf_info__units_indexed(const struct dwarf_info *di);
 
-/* Free every unit's index (they are built again when needed). */
+/* How recently an indexed unit was used (a clock shared by every dwarf_info) and its size. */
+struct dwarf_unit_use {
+	uint64_t last_use;
+	size_t bytes;
+};
+
+/*
+ * The uses of the units indexed now, into @uses (room for
+ * dwarf_info__units_indexed() entries); returns how many.
+ */
+size_t dwarf_info__unit_uses(const struct dwarf_info *di, struct dwarf_unit_use *uses);
+
+/*
+ * Free the index of every unit last used before @since (built again when
+ * needed): what memory limits drop first.  Returns the bytes freed.  The
+ * strings lookups returned stay valid: names and file names belong to the
+ * dwarf_info, not to its units.
+ */
+size_t dwarf_info__drop_unused_since(struct dwarf_info *di, uint64_t since);
+
+/* Free every unit's index and the names (they are built again when needed). */
 void dwarf_info__drop_indexes(struct dwarf_info *di);
 
 #endif

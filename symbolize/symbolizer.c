@@ -34,7 +34,6 @@ struct file_entry {
 	uint32_t *names;	   /* display name cache, one per symbol, allocated on first use */
 	struct open_attempts open; /* final: loaded, or failed in a way another pid cannot fix */
 	struct dwarf_info *dwarf;  /* its DWARF, or its debug file's; NULL for none */
-	uint64_t last_use;	   /* lookup tick, to drop the least recently used DWARF first */
 	size_t dwarf_bytes;	   /* dwarf_info__memory() as last seen */
 	/* the same binary (by build-id) under another identity: that entry serves both */
 	struct file_entry *same_as;
@@ -53,10 +52,9 @@ struct symbolizer {
 	bool inline_frames, lines;
 	size_t memory_limit;
 
-	/* DWARF index memory, all files, and how often it was cut back */
+	/* DWARF index memory, all files, and how many unit indexes were dropped */
 	size_t dwarf_bytes, dropped;
-	uint64_t tick;
-	/* raw DWARF name (its address, stable until indexes are dropped) -> demangled id + 1 */
+	/* raw DWARF name (its address: names live as long as their file) -> demangled id + 1 */
 	struct u64_map dwarf_demangled;
 
 	/* files by identity: open addressing, at most half full */
@@ -412,43 +410,63 @@ static const char *dwarf_display_name(struct symbolizer *sym, const char *raw)
 	return strtab__str(sym->demangled, id, NULL);
 }
 
-/*
- * Keep the DWARF indexes within the memory limit: drop the least recently
- * used files' first.  Runs before a lookup, never during one, so what the
- * previous call returned is what goes stale (symbolizer.h says so).
- */
-static void enforce_memory_limit(struct symbolizer *sym)
-{
-	while (sym->dwarf_bytes > sym->memory_limit) {
-		struct file_entry *lru = NULL;
-		size_t i;
-
-		for (i = 0; i <= sym->mask; i++) {
-			struct file_entry *e = sym->slots[i];
-
-			if (e && e->dwarf_bytes && (!lru || e->last_use < lru->last_use))
-				lru = e;
-		}
-		if (!lru)
-			break;
-		fs_debug("symbolize: %s: dropping %zu KiB of DWARF index (limit %zu MiB)",
-			 lru->path, lru->dwarf_bytes >> 10, sym->memory_limit >> 20);
-		dwarf_info__drop_indexes(lru->dwarf);
-		sym->dwarf_bytes -= lru->dwarf_bytes;
-		lru->dwarf_bytes = 0;
-		sym->dropped++;
-		/* raw names of the dropped file are gone: forget what their addresses meant */
-		u64_map__release(&sym->dwarf_demangled);
-		memset(&sym->dwarf_demangled, 0, sizeof(sym->dwarf_demangled));
-	}
-}
-
 static void account_dwarf(struct symbolizer *sym, struct file_entry *e)
 {
 	size_t now = dwarf_info__memory(e->dwarf);
 
 	sym->dwarf_bytes += now - e->dwarf_bytes;
 	e->dwarf_bytes = now;
+}
+
+static int cmp_use(const void *a, const void *b)
+{
+	const struct dwarf_unit_use *x = a, *y = b;
+
+	return x->last_use < y->last_use ? -1 : x->last_use > y->last_use;
+}
+
+/*
+ * Keep the DWARF indexes within the memory limit: past it, drop the least
+ * recently used compilation units, of any file, down to three quarters of
+ * the limit, so that going over again takes a quarter of it in new units
+ * (dropping just enough would rebuild and drop a unit per lookup).  Names
+ * and file names outlive the units: what lookups returned stays valid.
+ */
+static void enforce_memory_limit(struct symbolizer *sym)
+{
+	struct dwarf_unit_use *uses;
+	size_t n = 0, i, target = sym->memory_limit / 4 * 3, freed = 0;
+	uint64_t since;
+
+	if (sym->dwarf_bytes <= sym->memory_limit)
+		return;
+	for (i = 0; i <= sym->mask; i++)
+		if (sym->slots[i] && sym->slots[i]->dwarf)
+			n += dwarf_info__units_indexed(sym->slots[i]->dwarf);
+	if (!n)
+		return;
+	uses = xreallocarray(NULL, n, sizeof(*uses));
+	n = 0;
+	for (i = 0; i <= sym->mask; i++)
+		if (sym->slots[i] && sym->slots[i]->dwarf)
+			n += dwarf_info__unit_uses(sym->slots[i]->dwarf, uses + n);
+	qsort(uses, n, sizeof(*uses), cmp_use);
+	/* the oldest units whose sizes bring the total under the target */
+	for (i = 0; i < n && sym->dwarf_bytes - freed > target; i++)
+		freed += uses[i].bytes;
+	since = i < n ? uses[i].last_use : UINT64_MAX;
+	free(uses);
+	sym->dropped += i;
+	fs_debug("symbolize: dropping %zu of %zu DWARF unit indexes (%zu KiB, limit %zu MiB)", i, n,
+		 freed >> 10, sym->memory_limit >> 20);
+	for (i = 0; i <= sym->mask; i++) {
+		struct file_entry *e = sym->slots[i];
+
+		if (!e || !e->dwarf)
+			continue;
+		dwarf_info__drop_unused_since(e->dwarf, since);
+		account_dwarf(sym, e);
+	}
 }
 
 static size_t frames_at(struct symbolizer *sym, struct file_entry *e, uint64_t vaddr,
@@ -467,7 +485,6 @@ static size_t frames_at(struct symbolizer *sym, struct file_entry *e, uint64_t v
 				      elf_symbols__count(e->syms), (size_t)idx);
 	if (e->dwarf) {
 		enforce_memory_limit(sym);
-		e->last_use = ++sym->tick;
 		/* without inline frames, the outermost: the function the code belongs to */
 		n = dwarf_info__lookup(e->dwarf, vaddr, true, locs,
 				       sym->inline_frames ? (max < MAX_FRAMES ? max : MAX_FRAMES)
@@ -539,7 +556,6 @@ void symbolizer__prepare(struct symbolizer *sym, const struct sym_file_key *file
 	if (!e || !e->dwarf)
 		return;
 	enforce_memory_limit(sym);
-	e->last_use = ++sym->tick;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	dwarf_info__prepare(e->dwarf, vaddrs, n, cpus > 1 ? (unsigned int)cpus : 1);
 	account_dwarf(sym, e);

@@ -92,8 +92,9 @@ struct symbolizer_options {
 	bool lines;
 	/*
 	 * Bound on the DWARF indexes kept (bytes; 0 means the default, 256 MiB):
-	 * past it, the least recently used files' indexes are dropped and built
-	 * again if needed.  Symbol tables are always kept.
+	 * past it, the least recently used compilation units' indexes, of any
+	 * file, are dropped (down to 3/4 of it) and built again if needed.
+	 * Symbol tables and function names are always kept.
 	 */
 	size_t memory_limit;
 };
@@ -113,7 +114,7 @@ struct symbolizer_stats {
 	size_t dwarf_units;   /* compilation units indexed (and not dropped) */
 	size_t symbol_bytes;  /* memory of the symbol tables */
 	size_t dwarf_bytes;   /* memory of the DWARF indexes */
-	size_t dwarf_dropped; /* indexes dropped to stay within memory_limit */
+	size_t dwarf_dropped; /* unit indexes dropped to stay within memory_limit */
 };
 
 /* The defaults: /proc/kallsyms, demangling on, /usr/lib/debug, no DWARF. */
@@ -146,8 +147,7 @@ const char *symbolizer__user(struct symbolizer *sym, const struct sym_file_key *
  * lines on, frames[0] has the source line of the address and each outer
  * frame the line of the call that was inlined.  Fills at most @max frames
  * (the outermost ones are kept when there are more) and returns how many:
- * 0 when nothing is known.  Strings stay valid until symbolizer__free(),
- * or until the next call when a memory limit drops indexes.
+ * 0 when nothing is known.  Strings stay valid until symbolizer__free().
  */
 size_t symbolizer__user_frames(struct symbolizer *sym, const struct sym_file_key *file,
 			       uint64_t file_offset, struct sym_frame *frames, size_t max);
