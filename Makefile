@@ -15,7 +15,7 @@ SAN     ?= 0
 BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
 WERROR  ?= $(if $(CI),1,0)
 
-PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma libdebuginfod
+PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "symbolize/debug_file.h"
 
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <elfutils/libdwelf.h>
 #include <errno.h>
@@ -264,6 +265,43 @@ static int search(const char *dir, const struct debug_refs *r, const char *prefi
 }
 
 /*
+ * libdebuginfod, loaded on first use: linked in, it and libcurl with its
+ * TLS stack cost every run of flamesamp 3 ms of dynamic linking (35 more
+ * libraries), for a feature used only when DEBUGINFOD_URLS is set.  libdw
+ * loads it the same way.
+ */
+struct debuginfod_api {
+	debuginfod_client *(*begin)(void);
+	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+	void (*end)(debuginfod_client *);
+};
+
+static const struct debuginfod_api *debuginfod_api(void)
+{
+	static struct debuginfod_api api;
+	static bool tried;
+	void *lib;
+
+	if (tried)
+		return api.begin ? &api : NULL;
+	tried = true;
+	lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		fs_debug("symbolize: DEBUGINFOD_URLS is set but libdebuginfod cannot be loaded: %s",
+			 dlerror());
+		return NULL;
+	}
+	*(void **)&api.begin = dlsym(lib, "debuginfod_begin");
+	*(void **)&api.find_debuginfo = dlsym(lib, "debuginfod_find_debuginfo");
+	*(void **)&api.end = dlsym(lib, "debuginfod_end");
+	if (!api.begin || !api.find_debuginfo || !api.end) {
+		api.begin = NULL;
+		return NULL;
+	}
+	return &api;
+}
+
+/*
  * A debuginfod server, only when the user named some in DEBUGINFOD_URLS:
  * the client fetches by build-id into its cache ($DEBUGINFOD_CACHE_PATH,
  * else ~/.cache/debuginfod_client) and honours DEBUGINFOD_TIMEOUT.
@@ -271,17 +309,18 @@ static int search(const char *dir, const struct debug_refs *r, const char *prefi
 static int from_debuginfod(const struct debug_refs *r)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
+	const struct debuginfod_api *api;
 	debuginfod_client *client;
 	char *path = NULL;
 	int dfd;
 
-	if (!urls || !urls[0] || !r->build_id_len)
+	if (!urls || !urls[0] || !r->build_id_len || !(api = debuginfod_api()))
 		return -1;
-	client = debuginfod_begin();
+	client = api->begin();
 	if (!client)
 		return -1;
-	dfd = debuginfod_find_debuginfo(client, r->build_id, (int)r->build_id_len, &path);
-	debuginfod_end(client);
+	dfd = api->find_debuginfo(client, r->build_id, (int)r->build_id_len, &path);
+	api->end(client);
 	if (dfd < 0) {
 		fs_debug("symbolize: debuginfod has no debug file for this build-id: %s",
 			 strerror(-dfd));
