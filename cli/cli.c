@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/output_file.h"
+#include "symbolize/symbolizer.h"
 
 const char *cli_program = "flamesamp";
 int cli_verbose;
@@ -116,4 +117,15 @@ fail:
 	cli_error("cannot write %s%s'%s': %s", what ? what : "", what ? " " : "", name,
 		  strerror(-err));
 	return EXIT_FAILURE_RUNTIME;
+}
+
+void cli_report_symbolizer(const struct symbolizer *sym)
+{
+	struct symbolizer_stats st;
+
+	symbolizer__stats(sym, &st);
+	fs_info("symbols: %zu files, %zu KiB of symbol tables; DWARF: %zu files, %zu units "
+		"indexed, %zu KiB, %zu unit indexes dropped by the memory bound",
+		st.files, st.symbol_bytes >> 10, st.dwarf_files, st.dwarf_units,
+		st.dwarf_bytes >> 10, st.dwarf_dropped);
 }

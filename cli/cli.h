@@ -60,9 +60,14 @@ typedef int (*cli_write_fn)(FILE *out, const void *ctx);
 int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx);
 
 /* Subcommands: each returns the process exit code. */
+struct symbolizer;
+/* -v: what @sym read and holds (symbol tables, DWARF indexes), as one info line. */
+void cli_report_symbolizer(const struct symbolizer *sym);
+
 int cmd_render(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{"collapse", cmd_collapse,
 	 "convert perf script, V8, pprof or bpftrace output to folded stacks"},
 	{"diff", cmd_diff, "compare two folded profiles (difffolded format)"},
+	{"symbolize", cmd_symbolize,
+	 "addresses of a binary or a process to functions and source lines (addr2line)"},
 };
 
 static void usage(FILE *out)

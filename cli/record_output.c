@@ -153,18 +153,6 @@ static void give_to_sudo_user(const char *path)
 		fs_warn("cannot give '%s' to SUDO_UID %s: %s", path, uid, strerror(errno));
 }
 
-static void report_symbolizer(const struct symbolizer *sym)
-{
-	struct symbolizer_stats st;
-
-	symbolizer__stats(sym, &st);
-	fs_info("symbols: %zu files, %zu KiB of symbol tables; DWARF: %zu files, %zu units "
-		"indexed, %zu KiB%s",
-		st.files, st.symbol_bytes >> 10, st.dwarf_files, st.dwarf_units,
-		st.dwarf_bytes >> 10,
-		st.dwarf_dropped ? " (indexes dropped to stay within --symbol-memory)" : "");
-}
-
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
 			 const struct process_table *pt, struct output_file *of)
 {
@@ -190,7 +178,7 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 		folded_stack(&line, o, sym, pt, &e);
 		stack_counts__add(counts, line.buf, line.len, (double)e.count);
 	}
-	report_symbolizer(sym);
+	cli_report_symbolizer(sym);
 	if (o->format == RECORD_FORMAT_FOLDED) {
 		err = stack_counts__write(counts, output_file__stream(of));
 		if (err)

@@ -22,6 +22,8 @@ packages=(
 	binutils xz-utils libc6-dbg
 	# make bench
 	time
+	# addr2line peers of the symbolize tests and bench (eu-addr2line, llvm-addr2line-14)
+	elfutils llvm-14
 	# make format / make lint
 	clang-format cppcheck
 	# make fuzz (clang's libFuzzer and sanitizer runtimes)

@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * flamesamp symbolize: addresses to functions and source lines, as addr2line
+ * prints them (binutils' and llvm-addr2line's common output, byte for byte),
+ * for an ELF file (-e) or a live process (-p).  Addresses come from the
+ * command line or, one per line, from standard input, which is read in
+ * batches: each batch is indexed at once (symbolizer__prepare(), on several
+ * threads) and answered before the next is read, so a large input is fast
+ * and a pipe fed one address at a time still gets each answer at once.
+ */
+#define _GNU_SOURCE /* fputs_unlocked, fwrite_unlocked */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/line_reader.h"
+#include "common/log.h"
+#include "common/number.h"
+#include "common/xalloc.h"
+#include "symbolize/symbolizer.h"
+
+/* Addresses indexed and answered together, at most. */
+#define BATCH_MAX 65536
+/* Standard input read ahead: a full batch of 64-bit hex addresses fits. */
+#define INPUT_SIZE (2u << 20)
+#define MAX_FRAMES 64
+/* x86-64 kernel addresses: the upper half of the canonical address space */
+#define KERNEL_START 0xffff800000000000ULL
+
+struct symbolize_args {
+	const char *exe; /* -e */
+	pid_t pid;	 /* -p, 0 without */
+	bool functions, inlines, demangle, basenames, addresses, pretty;
+};
+
+/* One line of /proc/PID/maps. */
+struct mapping {
+	uint64_t start, end, pgoff, dev, ino;
+	bool exec;
+	char *path; /* "" for anonymous memory */
+};
+
+struct process_maps {
+	struct mapping *maps;
+	size_t n;
+};
+
+/* What the addresses are resolved against: a file (-e) or a process (-p). */
+struct target {
+	struct symbolizer *sym;
+	struct sym_file_key file; /* -e */
+	char *file_path;
+	pid_t pid; /* -p */
+	struct process_maps pm;
+};
+
+struct batch {
+	uint64_t addrs[BATCH_MAX];
+	bool valid[BATCH_MAX]; /* false: the line held no hex number */
+	uint64_t vaddrs[BATCH_MAX];
+	size_t n;
+	/* answer_batch(): positions in address order, and each one's frames in the pool */
+	uint32_t order[BATCH_MAX], scratch[BATCH_MAX];
+	uint32_t first[BATCH_MAX];
+	uint8_t count[BATCH_MAX];
+	struct sym_frame *pool;
+	size_t pool_cap;
+};
+
+struct input {
+	int fd;
+	char *buf;
+	size_t len;
+	bool eof;
+	bool skip_line; /* discarding the rest of a line longer than the buffer */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: flamesamp symbolize -e FILE [OPTIONS] [ADDR...]\n"
+		"       flamesamp symbolize -p PID [OPTIONS] [ADDR...]\n"
+		"\n"
+		"Print the source file and line (and with -f the function) of each address,\n"
+		"as addr2line does: innermost function first, \"??\" for an unknown function,\n"
+		"\"??:0\" for an unknown location.  Addresses are hexadecimal, with or without\n"
+		"0x, from the command line or else one per line from standard input (blank\n"
+		"lines are skipped; a line without a number prints \"??\").\n"
+		"\n"
+		"Target:\n"
+		"  -e, --exe FILE       addresses are ELF virtual addresses of FILE (its link-time\n"
+		"                       layout, as addr2line takes them); DWARF from FILE or its\n"
+		"                       separate debug file (build-id, .gnu_debuglink)\n"
+		"  -p, --pid PID        addresses are virtual addresses of the live process PID,\n"
+		"                       resolved through /proc/PID/maps: mapped files, JIT code\n"
+		"                       named in /tmp/perf-PID.map, kernel addresses\n"
+		"Output:\n"
+		"  -f, --functions      print the function name before each location\n"
+		"  -i, --inlines        also print the functions the code was inlined into,\n"
+		"                       each with the line of the inlined call\n"
+		"  -C, --demangle       demangle C++ and Rust names, without parameter lists\n"
+		"  -s, --basenames      print only the base name of source files\n"
+		"  -a, --addresses      print each address before its frames\n"
+		"      --pretty-print   one line per frame: \"func at file:line\", inlined\n"
+		"                       callers prefixed with \" (inlined by) \"\n"
+		"  -v, --verbose        report what was read and indexed, on standard error\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Differences from addr2line: -p is the process, not --pretty-print; -C names\n"
+		"have no parameter lists (\"ns::S::method\", as flame graphs show them).\n"
+		"\n"
+		"Exit status: 0 success, 1 a runtime failure (no such process, its maps cannot\n"
+		"be read, standard output cannot be written), 2 usage error (unknown option,\n"
+		"no target, a missing, unreadable or non-ELF FILE, a relocatable object (.o),\n"
+		"a PID that is not a number).\n");
+}
+
+enum {
+	OPT_PRETTY = 256,
+};
+
+static const struct option long_options[] = {
+	{"exe", required_argument, NULL, 'e'},
+	{"pid", required_argument, NULL, 'p'},
+	{"functions", no_argument, NULL, 'f'},
+	{"inlines", no_argument, NULL, 'i'},
+	{"demangle", no_argument, NULL, 'C'},
+	{"basenames", no_argument, NULL, 's'},
+	{"addresses", no_argument, NULL, 'a'},
+	{"pretty-print", no_argument, NULL, OPT_PRETTY},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* 0, -1 after --help, or an exit code after printing the problem. */
+static int parse_args(int argc, char **argv, struct symbolize_args *a)
+{
+	long pid;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0; /* full reinitialisation of GNU getopt */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":e:p:fiCsavh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			a->exe = optarg;
+			break;
+		case 'p':
+			if (cli_parse_int("-p", optarg, 1, INT_MAX, &pid))
+				return EXIT_USAGE;
+			a->pid = (pid_t)pid;
+			break;
+		case 'f':
+			a->functions = true;
+			break;
+		case 'i':
+			a->inlines = true;
+			break;
+		case 'C':
+			a->demangle = true;
+			break;
+		case 's':
+			a->basenames = true;
+			break;
+		case 'a':
+			a->addresses = true;
+			break;
+		case OPT_PRETTY:
+			a->pretty = true;
+			break;
+		case 'v':
+			cli_verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case ':':
+			cli_error("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cli_error("unknown option '%s' (see 'flamesamp symbolize --help')",
+				  cli_bad_option(long_options, argv));
+			return EXIT_USAGE;
+		}
+	}
+	if (!a->exe && !a->pid) {
+		cli_error("no target: give -e FILE or -p PID (see 'flamesamp symbolize --help')");
+		return EXIT_USAGE;
+	}
+	if (a->exe && a->pid) {
+		cli_error("-e and -p exclude each other: give one target");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * An address as binutils addr2line reads one (strtoul base 16): leading
+ * blanks, an optional sign and 0x, then hex digits up to the first other
+ * character; past 64 bits it saturates.  False when there is no digit.
+ */
+static bool parse_address(const char *s, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool neg = false, overflow = false;
+	const char *digits;
+	int d;
+
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\v' || *s == '\f'))
+		s++;
+	if (s < end && (*s == '+' || *s == '-'))
+		neg = *s++ == '-';
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && fs_hex_digit(s[2]) >= 0)
+		s += 2;
+	for (digits = s; s < end && (d = fs_hex_digit(*s)) >= 0; s++) {
+		if (v >> 60)
+			overflow = true;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (s == digits)
+		return false;
+	if (overflow)
+		v = UINT64_MAX;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static bool blank_line(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\v' && *s != '\f')
+			return false;
+	return true;
+}
+
+/* Output goes through stdout's (large) buffer without locking it for every piece. */
+static inline void out_str(const char *s)
+{
+	fputs_unlocked(s, stdout);
+}
+
+static inline void out_mem(const char *s, size_t len)
+{
+	fwrite_unlocked(s, 1, len, stdout);
+}
+
+static void out_hex16(uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[18];
+	int i;
+
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (i = 17; i >= 2; i--, v >>= 4)
+		buf[i] = digits[v & 15];
+	out_mem(buf, sizeof(buf));
+}
+
+static void out_uint(unsigned int v)
+{
+	char buf[12];
+	size_t i = sizeof(buf);
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	out_mem(buf + i, sizeof(buf) - i);
+}
+
+/*
+ * The frames of one address, innermost first (@n may be 0: nothing known).
+ * The layout is addr2line's: with -f a function line ("??" when unknown),
+ * then "file:line" ("??:0" when unknown); with --pretty-print both on one
+ * line, "func at file:line".
+ */
+static void print_frames(const struct symbolize_args *a, uint64_t addr,
+			 const struct sym_frame *frames, size_t n)
+{
+	static const struct sym_frame unknown;
+	size_t i;
+
+	if (a->addresses) {
+		out_hex16(addr);
+		out_str(a->pretty ? ": " : "\n");
+	}
+	if (!n) {
+		frames = &unknown;
+		n = 1;
+	}
+	/* without -i, addr2line shows the innermost function and the line of the address */
+	if (!a->inlines)
+		n = 1;
+	for (i = 0; i < n; i++) {
+		const char *file = frames[i].file;
+
+		if (a->pretty && i)
+			out_str(" (inlined by) ");
+		if (a->functions) {
+			out_str(frames[i].name && frames[i].name[0] ? frames[i].name : "??");
+			out_str(a->pretty ? " at " : "\n");
+		}
+		if (file && a->basenames) {
+			const char *slash = strrchr(file, '/');
+
+			if (slash)
+				file = slash + 1;
+		}
+		out_str(file ? file : "??");
+		putc_unlocked(':', stdout);
+		out_uint(frames[i].line);
+		putc_unlocked('\n', stdout);
+	}
+}
+
+/* A name only (kernel, JIT): no file and line to give. */
+static size_t name_frame(const char *name, struct sym_frame *frames)
+{
+	if (!name)
+		return 0;
+	frames[0] = (struct sym_frame){.name = name};
+	return 1;
+}
+
+/* --- -p: the process's mappings --- */
+
+static void process_maps__release(struct process_maps *pm)
+{
+	size_t i;
+
+	for (i = 0; i < pm->n; i++)
+		free(pm->maps[i].path);
+	free(pm->maps);
+	pm->maps = NULL;
+	pm->n = 0;
+}
+
+/* "start-end perms offset major:minor inode   path" */
+static bool parse_maps_line(char *line, struct mapping *m)
+{
+	unsigned long long start, end, pgoff, ino;
+	unsigned int major, minor;
+	char perms[8];
+	int pos = 0;
+	size_t len;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff, &major,
+		   &minor, &ino, &pos) < 7 ||
+	    !pos)
+		return false;
+	len = strlen(line + pos);
+	*m = (struct mapping){
+		.start = start,
+		.end = end,
+		.pgoff = pgoff,
+		.dev = makedev(major, minor),
+		.ino = ino,
+		.exec = perms[2] == 'x',
+		.path = xstrndup(line + pos, len),
+	};
+	return true;
+}
+
+/* Read /proc/PID/maps again (a library loaded since is found); 0 or -errno. */
+static int process_maps__read(struct process_maps *pm, pid_t pid)
+{
+	struct process_maps fresh = {0};
+	struct line_reader *r;
+	size_t cap = 0, len;
+	char path[64], *line;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	r = line_reader__open(path);
+	if (!r)
+		return -errno;
+	while ((ret = line_reader__next(r, &line, &len)) > 0) {
+		if (fresh.n == cap) {
+			cap = cap ? 2 * cap : 64;
+			fresh.maps = xreallocarray(fresh.maps, cap, sizeof(*fresh.maps));
+		}
+		if (parse_maps_line(line, &fresh.maps[fresh.n]))
+			fresh.n++;
+	}
+	line_reader__free(r);
+	/* another user's process: the kernel gives an empty file, not an error */
+	if (!ret && !fresh.n)
+		ret = -EACCES;
+	if (ret < 0) {
+		process_maps__release(&fresh);
+		return ret;
+	}
+	process_maps__release(pm);
+	*pm = fresh;
+	return 0;
+}
+
+/* The mapping holding @addr (the kernel lists them sorted and disjoint), or NULL. */
+static const struct mapping *process_maps__find(const struct process_maps *pm, uint64_t addr)
+{
+	size_t lo = 0, hi = pm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < pm->maps[mid].start)
+			hi = mid;
+		else if (addr >= pm->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &pm->maps[mid];
+	}
+	return NULL;
+}
+
+static bool anonymous(const char *path)
+{
+	return !path[0] || !strcmp(path, "//anon") || !strncmp(path, "[anon:", 6);
+}
+
+static size_t process_frames(struct target *t, uint64_t addr, struct sym_frame *frames)
+{
+	const struct mapping *m;
+	struct sym_file_key key;
+
+	if (addr >= KERNEL_START)
+		return name_frame(symbolizer__kernel(t->sym, addr), frames);
+	m = process_maps__find(&t->pm, addr);
+	if (!m)
+		return 0;
+	if (anonymous(m->path))
+		return m->exec ? name_frame(symbolizer__jit(t->sym, t->pid, addr), frames) : 0;
+	key = (struct sym_file_key){
+		.path = m->path,
+		.dev = m->dev,
+		.ino = m->ino,
+		.pid = t->pid,
+		.map_start = m->start,
+		.map_end = m->end,
+	};
+	return symbolizer__user_frames(t->sym, &key, addr - m->start + m->pgoff, frames,
+				       MAX_FRAMES);
+}
+
+/* --- batches --- */
+
+/*
+ * The positions of the batch in address order, by LSD radix sort on 16-bit
+ * digits (passes where every address has the same digit are skipped): on
+ * 64k addresses several times faster than qsort(), which took a quarter of
+ * the command's time on a symbol table alone.
+ */
+static void sort_by_address(struct batch *b)
+{
+	static uint32_t counts[1 << 16];
+	uint32_t *from = b->order, *to = b->scratch, *swap;
+	unsigned int shift;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		b->order[i] = (uint32_t)i;
+	for (shift = 0; shift < 64; shift += 16) {
+		uint32_t sum = 0, c;
+		unsigned int d;
+
+		memset(counts, 0, sizeof(counts));
+		for (i = 0; i < b->n; i++)
+			counts[(b->addrs[i] >> shift) & 0xffff]++;
+		if (b->n && counts[(b->addrs[0] >> shift) & 0xffff] == b->n)
+			continue; /* one digit for all: this pass would not move anything */
+		for (d = 0; d < (1u << 16); d++) {
+			c = counts[d];
+			counts[d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < b->n; i++)
+			to[counts[(b->addrs[from[i]] >> shift) & 0xffff]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != b->order)
+		memcpy(b->order, from, b->n * sizeof(*b->order));
+}
+
+/*
+ * Look the batch up in address order, print it in input order.  In address
+ * order each compilation unit's index is walked once, from one end to the
+ * other, instead of at random: on a large binary that is most of the
+ * lookup time (cache and TLB misses), and a unit dropped by the memory
+ * bound is never needed again in the batch.
+ */
+static void answer_batch(const struct symbolize_args *a, struct target *t, struct batch *b)
+{
+	size_t i, n, nvalid = 0, used = 0;
+
+	if (t->pid) {
+		/* the process may have loaded libraries since: keep the last maps if it is gone */
+		process_maps__read(&t->pm, t->pid);
+	} else {
+		for (i = 0; i < b->n; i++)
+			if (b->valid[i])
+				b->vaddrs[nvalid++] = b->addrs[i];
+		symbolizer__prepare(t->sym, &t->file, b->vaddrs, nvalid);
+	}
+	sort_by_address(b);
+	for (i = 0; i < b->n; i++) {
+		size_t k = b->order[i];
+
+		if (b->pool_cap - used < MAX_FRAMES) {
+			b->pool_cap = b->pool_cap ? 2 * b->pool_cap : 16 * MAX_FRAMES;
+			b->pool = xreallocarray(b->pool, b->pool_cap, sizeof(*b->pool));
+		}
+		n = 0;
+		if (b->valid[k] && t->pid)
+			n = process_frames(t, b->addrs[k], b->pool + used);
+		else if (b->valid[k])
+			n = symbolizer__file_frames(t->sym, &t->file, b->addrs[k], b->pool + used,
+						    MAX_FRAMES);
+		b->first[k] = (uint32_t)used;
+		b->count[k] = (uint8_t)n;
+		used += n;
+	}
+	for (i = 0; i < b->n; i++)
+		print_frames(a, b->addrs[i], b->pool + b->first[i], b->count[i]);
+	b->n = 0;
+}
+
+static void batch_add(struct batch *b, const char *s, const char *end)
+{
+	b->addrs[b->n] = 0;
+	b->valid[b->n] = parse_address(s, end, &b->addrs[b->n]);
+	b->n++;
+}
+
+/* Data can be read from @fd now (or its end: a closed pipe polls readable too). */
+static bool readable_now(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/*
+ * Fill @b with the addresses of the complete lines read so far, reading
+ * more while the input has more to give at once, up to BATCH_MAX: a file or
+ * a busy pipe makes full batches, a pipe fed line by line makes batches of
+ * what has arrived.  0, or -errno on a read error.
+ */
+static int read_batch(struct input *in, struct batch *b)
+{
+	for (;;) {
+		char *p = in->buf, *end = in->buf + in->len, *nl;
+		ssize_t r;
+
+		if (in->skip_line && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			p = nl + 1;
+			in->skip_line = false;
+		} else if (in->skip_line) {
+			p = end;
+		}
+		while (b->n < BATCH_MAX && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			if (!blank_line(p, nl))
+				batch_add(b, p, nl);
+			p = nl + 1;
+		}
+		in->len = (size_t)(end - p);
+		memmove(in->buf, p, in->len);
+		if (b->n == BATCH_MAX)
+			return 0;
+		if (in->eof) {
+			/* the last line need not end in a newline */
+			if (in->len && !blank_line(in->buf, in->buf + in->len))
+				batch_add(b, in->buf, in->buf + in->len);
+			in->len = 0;
+			return 0;
+		}
+		if (b->n && !readable_now(in->fd))
+			return 0;
+		if (in->len == INPUT_SIZE) {
+			/* a line longer than the buffer: its start is its address */
+			batch_add(b, in->buf, in->buf + in->len);
+			in->len = 0;
+			in->skip_line = true;
+			continue;
+		}
+		r = read(in->fd, in->buf + in->len, INPUT_SIZE - in->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			in->eof = true;
+		in->len += (size_t)r;
+	}
+}
+
+/* Answer batch after batch; 0 or an exit code after printing the problem. */
+static int answer_stdin(const struct symbolize_args *a, struct target *t, struct batch *b)
+{
+	struct input in = {.fd = STDIN_FILENO, .buf = xmalloc(INPUT_SIZE)};
+	int ret = 0, err;
+
+	do {
+		err = read_batch(&in, b);
+		if (err) {
+			cli_error("cannot read standard input: %s", strerror(-err));
+			ret = EXIT_FAILURE_RUNTIME;
+			break;
+		}
+		answer_batch(a, t, b);
+		/* answered before waiting for more: interactive use sees each line at once */
+		if (fflush(stdout))
+			break;
+	} while (!in.eof);
+	free(in.buf);
+	return ret;
+}
+
+/* --- targets --- */
+
+/*
+ * -e FILE must be an ELF executable or shared object: checked here, so that
+ * the error names the problem (the symbolizer would only answer "??").
+ */
+static int open_file_target(struct target *t, const char *exe)
+{
+	unsigned char ehdr[EI_NIDENT + 2];
+	unsigned int type;
+	struct stat st;
+	ssize_t r = -1;
+	int fd;
+
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("cannot open '%s': %s", exe, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	else if (S_ISDIR(st.st_mode))
+		errno = EISDIR;
+	else
+		r = pread(fd, ehdr, sizeof(ehdr), 0);
+	close(fd);
+	if (r < 0) {
+		cli_error("cannot read '%s': %s", exe, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (r != sizeof(ehdr) || memcmp(ehdr, ELFMAG, SELFMAG)) {
+		cli_error("'%s' is not an ELF file", exe);
+		return EXIT_USAGE;
+	}
+	/* e_type follows e_ident, in the file's byte order */
+	type = ehdr[EI_DATA] == ELFDATA2MSB
+		       ? (unsigned int)ehdr[EI_NIDENT] << 8 | ehdr[EI_NIDENT + 1]
+		       : (unsigned int)ehdr[EI_NIDENT + 1] << 8 | ehdr[EI_NIDENT];
+	/* a relocatable object has no addresses of its own: each section starts at 0 */
+	if (type == ET_REL) {
+		cli_error("'%s' is a relocatable object: give the executable or shared object "
+			  "it is linked into",
+			  exe);
+		return EXIT_USAGE;
+	}
+	if (type != ET_EXEC && type != ET_DYN) {
+		cli_error("'%s' is not an executable or shared object (ELF type %u)", exe, type);
+		return EXIT_USAGE;
+	}
+	/*
+	 * An absolute path: a separate debug file named by .gnu_debuglink is
+	 * looked for next to the file (binutils resolves symlinks there too),
+	 * and the symbolizer gives paths such as "[vdso]" a meaning of their own.
+	 */
+	t->file_path = realpath(exe, NULL);
+	if (!t->file_path)
+		t->file_path = xstrdup(exe);
+	t->file = (struct sym_file_key){
+		.path = t->file_path,
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+	};
+	return 0;
+}
+
+static int open_process_target(struct target *t, pid_t pid)
+{
+	int err;
+
+	t->pid = pid;
+	err = process_maps__read(&t->pm, pid);
+	if (err == -ENOENT || err == -ESRCH) {
+		cli_error("-p %d: no such process", (int)pid);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (err) {
+		cli_error("-p %d: cannot read /proc/%d/maps: %s%s", (int)pid, (int)pid,
+			  strerror(-err),
+			  err == -EACCES ? " (another user's process: run as that user or root)"
+					 : "");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return 0;
+}
+
+int cmd_symbolize(int argc, char **argv)
+{
+	struct symbolizer_options opts;
+	struct symbolize_args a;
+	struct target t = {0};
+	struct batch *b = NULL;
+	int ret, i;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = a.exe ? open_file_target(&t, a.exe) : open_process_target(&t, a.pid);
+	if (ret)
+		goto out;
+
+	symbolizer_options__init(&opts);
+	opts.demangle = a.demangle;
+	opts.lines = true;
+	/*
+	 * Inline frames even without -i: addr2line then still names the
+	 * innermost (inlined) function and the line of the address, and only
+	 * the inline chain gives those; without it the symbolizer answers with
+	 * the outermost function and the line of its call.
+	 */
+	opts.inline_frames = true;
+	t.sym = symbolizer__new(&opts);
+
+	/* one write per megabyte, not per line; flushed after each batch */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	b = xmalloc(sizeof(*b));
+	b->n = 0;
+	b->pool = NULL;
+	b->pool_cap = 0;
+	if (optind < argc) {
+		for (i = optind; i < argc; i++) {
+			batch_add(b, argv[i], argv[i] + strlen(argv[i]));
+			if (b->n == BATCH_MAX || i + 1 == argc)
+				answer_batch(&a, &t, b);
+		}
+	} else {
+		ret = answer_stdin(&a, &t, b);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("cannot write standard output: %s", strerror(errno));
+		ret = EXIT_FAILURE_RUNTIME;
+	}
+	cli_report_symbolizer(t.sym);
+out:
+	if (b)
+		free(b->pool);
+	free(b);
+	symbolizer__free(t.sym);
+	process_maps__release(&t.pm);
+	free(t.file_path);
+	return ret;
+}
