@@ -12,6 +12,7 @@
 #include "collapse/stack_counts.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/strtab.h"
 #include "common/xalloc.h"
 #include "render/folded.h"
 #include "symbolize/symbolizer.h"
@@ -40,35 +41,13 @@ static void add_name(struct strbuf *sb, const char *name, const char *suffix)
 		strbuf_addstr(sb, suffix);
 }
 
-static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct process_table *pt,
-		      pid_t pid, const struct sampler_frame *f)
+/* The frames of file offset @addr of @dso, outermost first, as folded text (no leading ';'). */
+static void format_file_frame(struct strbuf *sb, struct symbolizer *sym, const struct dso *dso,
+			      uint64_t addr)
 {
 	struct sym_frame frames[MAX_FRAMES_PER_ADDR];
-	const struct dso *dso;
-	const char *name;
 	size_t n, i;
 
-	strbuf_addch(sb, ';');
-	if (f->dso == DSO_KERNEL) {
-		name = symbolizer__kernel(sym, f->addr);
-		add_name(sb, name ? name : "[kernel.kallsyms]", "_[k]");
-		return;
-	}
-	if (f->dso == DSO_ANON) {
-		/* JIT code: named from the process's perf map, annotated as perf and FlameGraph do
-		 */
-		name = symbolizer__jit(sym, pid, f->addr);
-		if (name)
-			add_name(sb, name, "_[j]");
-		else
-			strbuf_addstr(sb, "[unknown]");
-		return;
-	}
-	dso = process_table__dso(pt, f->dso);
-	if (f->dso == DSO_UNKNOWN || !dso) {
-		strbuf_addstr(sb, "[unknown]");
-		return;
-	}
 	n = symbolizer__user_frames(sym,
 				    &(struct sym_file_key){.path = dso->path,
 							   .dev = dso->dev,
@@ -76,7 +55,7 @@ static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct pr
 							   .pid = dso->pid,
 							   .map_start = dso->map_start,
 							   .map_end = dso->map_end},
-				    f->addr, frames, MAX_FRAMES_PER_ADDR);
+				    addr, frames, MAX_FRAMES_PER_ADDR);
 	if (!n || !frames[n - 1].name) {
 		/* no symbol: say which file, as perf script's "([libfoo.so])" */
 		strbuf_addch(sb, '[');
@@ -100,9 +79,122 @@ static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct pr
 	}
 }
 
+/*
+ * Every distinct (file, offset) of the recording, symbolized once, in file
+ * and address order: each DWARF compilation unit is then indexed once even
+ * when the memory bound cannot keep them all, and lookups walk the indexes
+ * front to back instead of at random.
+ */
+struct file_frame {
+	uint32_t dso;
+	uint64_t addr;
+	uint32_t text; /* strtab id of format_file_frame()'s text */
+};
+
+struct file_frames {
+	struct file_frame *v;
+	size_t n;
+	struct strtab *texts;
+};
+
+static int cmp_file_frame(const void *a, const void *b)
+{
+	const struct file_frame *x = a, *y = b;
+
+	if (x->dso != y->dso)
+		return x->dso < y->dso ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void file_frames__build(struct file_frames *ff, struct stack_table *stacks,
+			       struct symbolizer *sym, const struct process_table *pt)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, j, cap = 0, n = stack_table__size(stacks), out = 0;
+
+	ff->v = NULL;
+	ff->n = 0;
+	ff->texts = strtab__new();
+	for (i = 0; i < n; i++) {
+		struct stack_entry e;
+
+		stack_table__get(stacks, i, &e);
+		for (j = 0; j < e.nr_frames; j++) {
+			if (e.frames[j].dso < DSO_FIRST_FILE)
+				continue;
+			if (ff->n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				ff->v = xreallocarray(ff->v, cap, sizeof(*ff->v));
+			}
+			ff->v[ff->n++] = (struct file_frame){e.frames[j].dso, e.frames[j].addr, 0};
+		}
+	}
+	if (ff->n)
+		qsort(ff->v, ff->n, sizeof(*ff->v), cmp_file_frame);
+	for (i = 0; i < ff->n; i++) {
+		const struct dso *dso;
+
+		if (out && !cmp_file_frame(&ff->v[out - 1], &ff->v[i]))
+			continue;
+		ff->v[out] = ff->v[i];
+		strbuf_reset(&sb);
+		dso = process_table__dso(pt, ff->v[out].dso);
+		if (dso)
+			format_file_frame(&sb, sym, dso, ff->v[out].addr);
+		else
+			strbuf_addstr(&sb, "[unknown]");
+		ff->v[out].text = strtab__intern(ff->texts, sb.buf, sb.len);
+		out++;
+	}
+	ff->n = out;
+	strbuf_release(&sb);
+}
+
+static const char *file_frames__text(const struct file_frames *ff, uint32_t dso, uint64_t addr)
+{
+	struct file_frame key = {dso, addr, 0};
+	const struct file_frame *f = bsearch(&key, ff->v, ff->n, sizeof(*ff->v), cmp_file_frame);
+
+	return f ? strtab__str(ff->texts, f->text, NULL) : "[unknown]";
+}
+
+static void file_frames__release(struct file_frames *ff)
+{
+	free(ff->v);
+	strtab__free(ff->texts);
+}
+
+static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct file_frames *ff,
+		      pid_t pid, const struct sampler_frame *f)
+{
+	const char *name;
+
+	strbuf_addch(sb, ';');
+	if (f->dso == DSO_KERNEL) {
+		name = symbolizer__kernel(sym, f->addr);
+		add_name(sb, name ? name : "[kernel.kallsyms]", "_[k]");
+		return;
+	}
+	if (f->dso == DSO_ANON) {
+		/* JIT code: named from the process's perf map, annotated as perf and FlameGraph do
+		 */
+		name = symbolizer__jit(sym, pid, f->addr);
+		if (name)
+			add_name(sb, name, "_[j]");
+		else
+			strbuf_addstr(sb, "[unknown]");
+		return;
+	}
+	if (f->dso == DSO_UNKNOWN) {
+		strbuf_addstr(sb, "[unknown]");
+		return;
+	}
+	strbuf_addstr(sb, file_frames__text(ff, f->dso, f->addr));
+}
+
 /* "comm[-pid[/tid]];outermost;...;leaf" */
 static void folded_stack(struct strbuf *sb, const struct record_output_options *o,
-			 struct symbolizer *sym, const struct process_table *pt,
+			 struct symbolizer *sym, const struct file_frames *ff,
 			 const struct stack_entry *e)
 {
 	size_t i;
@@ -114,7 +206,7 @@ static void folded_stack(struct strbuf *sb, const struct record_output_options *
 	else if (o->with_pid)
 		strbuf_addf(sb, "-%d", e->pid);
 	for (i = e->nr_frames; i > 0; i--)
-		add_frame(sb, sym, pt, e->pid, &e->frames[i - 1]);
+		add_frame(sb, sym, ff, e->pid, &e->frames[i - 1]);
 }
 
 /* Split a folded stack (names hold no ';', see add_name) into the profile. */
@@ -157,6 +249,7 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 			 const struct process_table *pt, struct output_file *of)
 {
 	struct symbolizer_options sym_opts;
+	struct file_frames ff;
 	struct symbolizer *sym;
 	struct stack_counts *counts = stack_counts__new();
 	struct folded_profile *profile = NULL;
@@ -171,13 +264,15 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	sym_opts.lines = o->lines;
 	sym_opts.memory_limit = o->symbol_memory;
 	sym = symbolizer__new(&sym_opts);
+	file_frames__build(&ff, stacks, sym, pt);
 	for (i = 0; i < n; i++) {
 		struct stack_entry e;
 
 		stack_table__get(stacks, i, &e);
-		folded_stack(&line, o, sym, pt, &e);
+		folded_stack(&line, o, sym, &ff, &e);
 		stack_counts__add(counts, line.buf, line.len, (double)e.count);
 	}
+	file_frames__release(&ff);
 	cli_report_symbolizer(sym);
 	if (o->format == RECORD_FORMAT_FOLDED) {
 		err = stack_counts__write(counts, output_file__stream(of));
