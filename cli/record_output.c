@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -239,7 +240,12 @@ static void give_to_sudo_user(const char *path)
 {
 	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
 
+	struct stat st;
+
 	if (!path || !strcmp(path, "-") || !uid || !gid || geteuid() != 0)
+		return;
+	/* the file written, not /dev/null or a FIFO it was written through */
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
 		return;
 	if (chown(path, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)))
 		fs_warn("cannot give '%s' to SUDO_UID %s: %s", path, uid, strerror(errno));

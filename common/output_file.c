@@ -2,6 +2,9 @@
 #include "common/output_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,21 +17,44 @@
 
 struct output_file {
 	FILE *stream;
-	char *path;	/* destination, NULL for stdout */
+	char *path;	/* destination, NULL for stdout or a special file */
 	char *tmp_path; /* temporary file beside it */
+	bool direct;	/* a device, FIFO or socket written in place: closed at commit */
 };
 
 struct output_file *output_file__open(const char *path)
 {
 	struct output_file *of = xcalloc(1, sizeof(*of));
 	struct strbuf tmp = STRBUF_INIT;
+	char real[PATH_MAX];
 	const char *slash;
-	int fd, saved;
+	struct stat st;
+	int fd = -1, saved;
 
 	if (!path || !strcmp(path, "-")) {
 		of->stream = stdout;
 		return of;
 	}
+	/*
+	 * Not a regular file (/dev/null, a FIFO, /dev/stdout): write to it in
+	 * place.  A rename would put a regular file where the device was.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || !(of->stream = fdopen(fd, "w"))) {
+			saved = errno;
+			if (fd >= 0)
+				close(fd);
+			free(of);
+			errno = saved;
+			return NULL;
+		}
+		of->direct = true;
+		return of;
+	}
+	/* through a symbolic link: replace the file it names, and keep the link */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, real))
+		path = real;
 	slash = strrchr(path, '/');
 	if (slash)
 		strbuf_add(&tmp, path, slash + 1 - path);
@@ -79,6 +105,12 @@ int output_file__commit(struct output_file *of)
 	 */
 	if (fflush(of->stream) || ferror(of->stream))
 		err = errno ? -errno : -EIO;
+	if (of->direct) {
+		if (fclose(of->stream) && !err)
+			err = errno ? -errno : -EIO;
+		release(of);
+		return err;
+	}
 	if (!of->path) {
 		release(of);
 		return err;
@@ -102,7 +134,9 @@ void output_file__abort(struct output_file *of)
 {
 	if (!of)
 		return;
-	if (of->path) {
+	if (of->direct) {
+		fclose(of->stream); /* what was written to a device cannot be taken back */
+	} else if (of->path) {
 		fclose(of->stream);
 		unlink(of->tmp_path);
 	} else {

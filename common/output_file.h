@@ -8,8 +8,10 @@
  * A named output is written to a temporary file in the same directory and
  * renamed over the destination by output_file__commit(), so a failure (full
  * disk, bad input found half-way, a signal) leaves either the old file or
- * nothing.  A NULL or "-" path writes to standard output, which cannot be
- * undone; write errors on it are still reported by commit.
+ * nothing.  A NULL or "-" path writes to standard output, and a path that
+ * names a device, FIFO or socket (/dev/null) is written in place: neither
+ * can be undone; write errors are still reported by commit.  A path that is
+ * a symbolic link replaces the file it points to and keeps the link.
  */
 
 #include <stdio.h>

@@ -198,6 +198,64 @@ static void test_output_file(void **state)
 	output_file__abort(NULL);
 }
 
+/* Special files are written in place: a rename would replace /dev/null by a regular file. */
+static void test_output_file_special(void **state)
+{
+	char dir[] = "/tmp/fs-out-XXXXXX";
+	char fifo[64], target[64], link[64], buf[16];
+	struct output_file *of;
+	struct stat st;
+	FILE *f;
+	int rd;
+
+	of = output_file__open("/dev/null");
+	assert_non_null(of);
+	fputs("discarded", output_file__stream(of));
+	assert_int_equal(output_file__commit(of), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+
+	assert_non_null(mkdtemp(dir));
+	/* a FIFO with a reader: the bytes arrive through it, it stays a FIFO */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	of = output_file__open(fifo);
+	assert_non_null(of);
+	fputs("through", output_file__stream(of));
+	assert_int_equal(output_file__commit(of), 0);
+	assert_int_equal(read(rd, buf, sizeof(buf)), 7);
+	assert_memory_equal(buf, "through", 7);
+	close(rd);
+	assert_int_equal(stat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+
+	/* a symbolic link: the file it names is replaced, the link stays */
+	snprintf(target, sizeof(target), "%s/target.svg", dir);
+	snprintf(link, sizeof(link), "%s/link.svg", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(symlink("target.svg", link), 0);
+	of = output_file__open(link);
+	assert_non_null(of);
+	fputs("new", output_file__stream(of));
+	assert_int_equal(output_file__commit(of), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	f = fopen(target, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "new");
+
+	unlink(link);
+	unlink(target);
+	unlink(fifo);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_output_file_full_disk(void **state)
 {
 	struct output_file *of;
@@ -253,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_line_reader_long_lines),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_output_file),
+		cmocka_unit_test(test_output_file_special),
 		cmocka_unit_test(test_output_file_full_disk),
 		cmocka_unit_test(test_format_count),
 	};

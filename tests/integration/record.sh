@@ -293,9 +293,10 @@ test_attach() {
 	local n_default="record without -o writes flamegraph.svg in the current directory"
 	local n_pid="record --pid: every line begins with cpu_split-PID;"
 	local n_owner="record under sudo: the output belongs to SUDO_UID:SUDO_GID"
+	local n_devnull="record -o /dev/null under sudo: /dev/null stays root's character device"
 	local n_maxstack="record --max-stack 3: at most 3 frames per stack"
 	local report victim owner frames
-	skip_all "$SKIP_REASON" "$n_rc" "$n_split" "$n_default" "$n_pid" "$n_owner" \
+	skip_all "$SKIP_REASON" "$n_rc" "$n_split" "$n_default" "$n_pid" "$n_owner" "$n_devnull" \
 		"$n_maxstack" && return
 	spawn victim "$T/cpu_split"
 	sleep 0.2
@@ -332,6 +333,15 @@ test_attach() {
 		pass "$n_owner"
 	else
 		fail "$n_owner" "owner '${owner:-no file}'; $(outcome owned)"
+	fi
+	# a device is written in place: not replaced by a regular file, not given to the user
+	SUDO_UID=65534 SUDO_GID=65534 run devnull -p "$victim" -d 0.3 --format folded -o /dev/null
+	if [ "$rc" -eq 0 ] && [ -c /dev/null ] && [ "$(stat -c %u:%g /dev/null)" = 0:0 ]; then
+		pass "$n_devnull"
+	else
+		fail "$n_devnull" "$(ls -l /dev/null); $(outcome devnull)"
+		# put the device back for everything else on this machine
+		if [ ! -c /dev/null ]; then rm -f /dev/null && mknod -m 666 /dev/null c 1 3; fi
 	fi
 
 	# cpu_split's stacks are 3 user frames deep below main, so 3 cuts all of them
