@@ -143,6 +143,7 @@ int render_args__handle(struct render_args *a, int c, const char *arg)
 		o->notes = arg;
 		return 0;
 	case OPT_COUNTNAME:
+		a->count_name_given = true;
 		o->count_name = arg;
 		return 0;
 	case OPT_NAMETYPE:
@@ -184,6 +185,7 @@ int render_args__handle(struct render_args *a, int c, const char *arg)
 	case OPT_TOTAL:
 		return parse_positive("--total", arg, &o->total);
 	case OPT_COLORS:
+		a->palette_given = true;
 		if (fs_palette_parse(arg, &o->palette)) {
 			cli_error(
 				"unknown palette for --colors: '%s' (see 'flamesamp render --help')",
@@ -337,9 +339,10 @@ void render_options__usage(FILE *out)
 		"      --total N        draw the root as N wide when that exceeds the real total\n"
 		"Colours:\n"
 		"      --colors NAME    palette: hot (default), mem, io, wakeup, chain, java, js,\n"
-		"                       perl, python, rust, red, green, blue, aqua, yellow, purple,\n"
-		"                       orange.  Semantic palettes use the annotations _[k] kernel,\n"
-		"                       _[j] JIT, _[i] inlined, _[w] waker\n"
+		"                       perl, python, rust, hotcold, red, green, blue, aqua, yellow,\n"
+		"                       purple, orange.  Semantic palettes use the annotations\n"
+		"                       _[k] kernel, _[j] JIT, _[i] inlined, _[w] waker, _[o]\n"
+		"                       off-CPU (hotcold: blue)\n"
 		"      --bgcolors C     background: yellow, blue, green, grey or #rrggbb\n"
 		"                       (default: chosen from the palette)\n"
 		"      --hash           colour by a hash of the name (flamegraph.pl's)\n"

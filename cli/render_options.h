@@ -35,6 +35,8 @@ struct render_args {
 	struct flamegraph_options fg;
 	const char *palfile; /* non-NULL: consistent palette */
 	bool hash, deterministic;
+	/* --colors, --countname: a recorder's mode does not pick them then */
+	bool palette_given, count_name_given;
 };
 
 void render_args__init(struct render_args *a);

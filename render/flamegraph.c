@@ -464,11 +464,14 @@ static void measure_frame(struct render *r, const struct frame *f)
 
 /* --- drawing --- */
 
-/* flamegraph.pl strips an annotation suffix (_[k], _[w], _[i], _[j]) from what it shows. */
+/*
+ * flamegraph.pl strips an annotation suffix (_[k], _[w], _[i], _[j]) from what
+ * it shows; so does this, and from flamesamp's own _[o] (off-CPU) too.
+ */
 static size_t strip_annotation(const char *s, size_t len)
 {
 	if (len >= 4 && s[len - 4] == '_' && s[len - 3] == '[' && s[len - 1] == ']' &&
-	    strchr("kwij", s[len - 2]) && s[len - 2])
+	    strchr("kwijo", s[len - 2]) && s[len - 2])
 		return len - 4;
 	return len;
 }

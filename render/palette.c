@@ -21,7 +21,7 @@ static const char *const palette_names[FS_PALETTE_COUNT] = {
 	[FS_PALETTE_WAKEUP] = "wakeup", [FS_PALETTE_CHAIN] = "chain",
 	[FS_PALETTE_JAVA] = "java",	[FS_PALETTE_JS] = "js",
 	[FS_PALETTE_PERL] = "perl",	[FS_PALETTE_PYTHON] = "python",
-	[FS_PALETTE_RUST] = "rust",
+	[FS_PALETTE_RUST] = "rust",	[FS_PALETTE_HOTCOLD] = "hotcold",
 };
 
 int fs_palette_parse(const char *name, enum fs_palette *out)
@@ -194,6 +194,8 @@ enum fs_palette fs_palette_resolve(enum fs_palette p, const char *name, size_t l
 		return resolve_python(name, len);
 	case FS_PALETTE_RUST:
 		return resolve_rust(name, len);
+	case FS_PALETTE_HOTCOLD:
+		return ends(name, len, "_[o]") ? FS_PALETTE_BLUE : FS_PALETTE_HOT;
 	default:
 		return p;
 	}

@@ -12,9 +12,10 @@
  * first characters) or fs_color_deterministic_values() (--deterministic: an
  * FNV-1a hash of the whole name, as inferno does).
  *
- * Semantic palettes (java, js, perl, python, rust, wakeup, chain) first pick a
- * basic hue from the frame name and its annotation suffix: "_[k]" kernel,
- * "_[j]" JIT, "_[i]" inlined, "_[w]" waker.
+ * Semantic palettes (java, js, perl, python, rust, wakeup, chain, hotcold)
+ * first pick a basic hue from the frame name and its annotation suffix: "_[k]"
+ * kernel, "_[j]" JIT, "_[i]" inlined, "_[w]" waker, "_[o]" off-CPU (hot/cold
+ * graphs, flamesamp's own).
  */
 
 #include <stdbool.h>
@@ -46,6 +47,7 @@ enum fs_palette {
 	FS_PALETTE_PERL,
 	FS_PALETTE_PYTHON,
 	FS_PALETTE_RUST,
+	FS_PALETTE_HOTCOLD, /* hot, and blue for off-CPU frames ("_[o]") */
 	FS_PALETTE_COUNT,
 };
 

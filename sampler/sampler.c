@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <asm/perf_regs.h>
@@ -54,8 +55,19 @@ struct record_buffer {
 
 struct queued {
 	uint64_t time, seq;
-	struct perf_event_header *rec; /* in buf */
+	struct perf_event_header *rec; /* in buf; NULL for an external sample */
 	struct record_buffer buf;
+};
+
+/* An external sample as queued: this header, the call chain, the registers, the stack. */
+struct external_record {
+	pid_t pid, tid;
+	uint32_t kind;
+	bool has_user_regs;
+	uint64_t weight;
+	uint64_t nr_callchain; /* perf layout: PERF_CONTEXT_KERNEL, ips, PERF_CONTEXT_USER, ips */
+	uint64_t stack_size;
+	char comm[16]; /* "" for the process table's */
 };
 
 /*
@@ -92,6 +104,11 @@ struct sampler {
 	struct unwinder unwinder;
 	struct sampler_frame *frames;
 	size_t max_frames;
+
+	struct {
+		pid_t pid, tid;
+	} * exits; /* held back by keep_exited */
+	size_t nr_exits, cap_exits;
 
 	pid_t child;
 	int child_go_fd, child_err_fd;
@@ -163,15 +180,22 @@ static void setup_attr(struct sampler *s)
 		a->config = PERF_COUNT_SW_TASK_CLOCK;
 		s->stats.event_name = "task-clock";
 		break;
+	case SAMPLER_EVENT_NONE:
+		a->type = PERF_TYPE_SOFTWARE;
+		a->config = PERF_COUNT_SW_DUMMY;
+		s->stats.event_name = "none";
+		break;
 	}
-	if (s->opts.period) {
+	if (s->event == SAMPLER_EVENT_NONE) {
+		/* a dummy event never samples: its records are the side-band ones */
+	} else if (s->opts.period) {
 		a->sample_period = s->opts.period;
 	} else {
 		a->freq = 1;
 		a->sample_freq = s->opts.freq;
 	}
 	a->sample_type = SAMPLE_TYPE;
-	if (s->opts.call_graph != SAMPLER_CALL_GRAPH_FP) {
+	if (s->opts.call_graph != SAMPLER_CALL_GRAPH_FP && s->event != SAMPLER_EVENT_NONE) {
 		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		a->sample_regs_user = USER_REGS_MASK;
 		a->sample_stack_user = s->opts.stack_copy;
@@ -179,6 +203,9 @@ static void setup_attr(struct sampler *s)
 		a->exclude_callchain_user = s->opts.call_graph == SAMPLER_CALL_GRAPH_DWARF;
 	}
 	a->sample_id_all = 1;
+	/* the clock of bpf_ktime_get_ns(), so external samples sort among the records */
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
 	/* side-band records for the process table, on every event: each is
 	 * delivered once, by the event of the task and CPU where it happens */
 	a->mmap = 1;
@@ -437,12 +464,14 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 	/* 512 KiB: within the default perf_event_mlock_kb (516) */
 	if (!s->opts.ring_pages)
 		s->opts.ring_pages = 128;
-	if (!s->opts.period && !s->opts.freq)
+	if (s->event == SAMPLER_EVENT_NONE)
+		s->opts.period = s->opts.freq = 0;
+	else if (!s->opts.period && !s->opts.freq)
 		s->opts.freq = 997;
 	s->kernel_max_stack = (unsigned)kernel_sysctl("perf_event_max_stack", 127);
 	max_rate = kernel_sysctl("perf_event_max_sample_rate", 0);
 	/* the kernel answers EINVAL; callers can compare with the sysctl to explain */
-	if (!s->opts.period && max_rate > 0 && s->opts.freq > (unsigned long)max_rate) {
+	if (s->opts.freq && max_rate > 0 && s->opts.freq > (unsigned long)max_rate) {
 		err = -EINVAL;
 		goto fail;
 	}
@@ -463,7 +492,7 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 		if (s->opts.stack_copy > SAMPLER_MAX_STACK_COPY)
 			s->opts.stack_copy = SAMPLER_MAX_STACK_COPY;
 		/* a stack copy per sample: room for a few hundred milliseconds of them */
-		if (!opts->ring_pages)
+		if (!opts->ring_pages && s->event != SAMPLER_EVENT_NONE)
 			s->opts.ring_pages = geteuid() == 0 ? 2048 : 128;
 	}
 
@@ -494,11 +523,15 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 		for (i = 0; i < opts->nr_tids; i++)
 			process_table__load(s->processes, opts->tids[i]);
 	}
-	s->pollfds = xcalloc(s->nr_fds, sizeof(*s->pollfds));
+	/* the events, then the external source's descriptor (-1: none, poll skips it) */
+	s->pollfds = xcalloc(s->nr_fds + 1, sizeof(*s->pollfds));
 	for (i = 0; i < s->nr_fds; i++) {
 		s->pollfds[i].fd = s->fds[i];
 		s->pollfds[i].events = POLLIN;
 	}
+	s->pollfds[s->nr_fds].fd =
+		opts->on_external && opts->external_fd > 0 ? opts->external_fd : -1;
+	s->pollfds[s->nr_fds].events = POLLIN;
 	for (i = 0; i < s->nr_cpus; i++)
 		if (s->rings[i])
 			s->stats.nr_cpus++;
@@ -536,6 +569,7 @@ void sampler__free(struct sampler *s)
 		s->unwinder.destroy(&s->unwinder);
 	process_table__free(s->processes);
 	free(s->queue);
+	free(s->exits);
 	free(s->frames);
 	free(s->pollfds);
 	free(s->rings);
@@ -781,6 +815,56 @@ static void handle_sample(struct sampler *s, const struct perf_event_header *h)
 	s->opts.on_sample(&sample, s->opts.ctx);
 }
 
+static void apply_exit(struct sampler *s, pid_t pid, pid_t tid)
+{
+	process_table__exit(s->processes, pid, tid);
+	if (pid == tid && s->unwinder.forget_process)
+		s->unwinder.forget_process(&s->unwinder, pid);
+}
+
+static void hold_exit(struct sampler *s, pid_t pid, pid_t tid)
+{
+	if (s->nr_exits == s->cap_exits) {
+		s->cap_exits = s->cap_exits ? s->cap_exits * 2 : 64;
+		s->exits = xreallocarray(s->exits, s->cap_exits, sizeof(*s->exits));
+	}
+	s->exits[s->nr_exits].pid = pid;
+	s->exits[s->nr_exits].tid = tid;
+	s->nr_exits++;
+}
+
+/* An external sample: the same unwinding and delivery as handle_sample(). */
+static void handle_external(struct sampler *s, uint64_t time, const struct external_record *x)
+{
+	const uint64_t *chain = (const uint64_t *)(x + 1);
+	const uint64_t *regs = chain + x->nr_callchain;
+	struct unwind_input in = {0};
+	struct sampler_sample sample = {0};
+
+	in.pid = sample.pid = x->pid;
+	in.tid = sample.tid = x->tid;
+	in.callchain = chain;
+	in.nr_callchain = x->nr_callchain;
+	in.has_user_regs = x->has_user_regs;
+	if (x->has_user_regs) {
+		memcpy(in.user_regs, regs, sizeof(in.user_regs));
+		in.stack = (const unsigned char *)(regs + PERF_REG_X86_64_MAX);
+		in.stack_size = x->stack_size;
+	}
+	sample.time = time;
+	sample.period = x->weight;
+	sample.kind = x->kind;
+	sample.cpu = (uint32_t)-1;
+	sample.frames = s->frames;
+	sample.nr_frames =
+		s->unwinder.unwind(&s->unwinder, &in, s->processes, s->frames,
+				   s->opts.max_stack ? s->opts.max_stack : s->max_frames);
+	sample.comm = x->comm[0] ? x->comm
+				 : process_table__thread_comm(s->processes, sample.pid, sample.tid);
+	s->stats.samples++;
+	s->opts.on_sample(&sample, s->opts.ctx);
+}
+
 static void handle_record(struct sampler *s, const struct perf_event_header *h)
 {
 	const char *body = (const char *)(h + 1);
@@ -838,10 +922,10 @@ static void handle_record(struct sampler *s, const struct perf_event_header *h)
 		if (h->type == PERF_RECORD_FORK)
 			process_table__fork(s->processes, (pid_t)f.pid, (pid_t)f.ppid, (pid_t)f.tid,
 					    (pid_t)f.ptid);
+		else if (s->opts.keep_exited)
+			hold_exit(s, (pid_t)f.pid, (pid_t)f.tid);
 		else
-			process_table__exit(s->processes, (pid_t)f.pid, (pid_t)f.tid);
-		if (h->type == PERF_RECORD_EXIT && f.pid == f.tid && s->unwinder.forget_process)
-			s->unwinder.forget_process(&s->unwinder, (pid_t)f.pid);
+			apply_exit(s, (pid_t)f.pid, (pid_t)f.tid);
 		break;
 	}
 	}
@@ -865,7 +949,10 @@ static void flush_queue(struct sampler *s, uint64_t limit)
 		return;
 	qsort(s->queue, s->nr_queued, sizeof(*s->queue), compare_queued);
 	for (i = 0; i < s->nr_queued && s->queue[i].time <= limit; i++) {
-		handle_record(s, s->queue[i].rec);
+		if (s->queue[i].rec)
+			handle_record(s, s->queue[i].rec);
+		else
+			handle_external(s, s->queue[i].time, s->queue[i].buf.data);
 		give_back_buffer(s, s->queue[i].buf);
 		n++;
 	}
@@ -883,6 +970,9 @@ static void read_round(struct sampler *s)
 {
 	unsigned ci;
 
+	/* first: an external sample stamped before a record read below is queued by then */
+	if (s->opts.on_external)
+		s->opts.on_external(false, s->opts.ctx);
 	for (ci = 0; ci < s->nr_cpus; ci++)
 		if (s->rings[ci])
 			ring_buffer__read(s->rings[ci], enqueue, s);
@@ -913,7 +1003,7 @@ enum sampler_state sampler__poll(struct sampler *s, int timeout_ms)
 	size_t i;
 	int n;
 
-	n = poll(s->pollfds, s->nr_fds, timeout_ms);
+	n = poll(s->pollfds, s->nr_fds + 1, timeout_ms);
 	if (n > 0) {
 		for (i = 0; i < s->nr_fds; i++) {
 			/* the event's task has exited: stop watching the descriptor */
@@ -938,15 +1028,71 @@ void sampler__stop(struct sampler *s)
 
 	for (i = 0; i < s->nr_fds; i++)
 		ioctl(s->fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	if (s->opts.on_external)
+		s->opts.on_external(true, s->opts.ctx);
 	for (ci = 0; ci < s->nr_cpus; ci++)
 		if (s->rings[ci]) {
 			ring_buffer__read(s->rings[ci], enqueue, s);
 			s->stats.corrupt += ring_buffer__corrupt(s->rings[ci]);
 		}
 	flush_queue(s, UINT64_MAX);
+	for (i = 0; i < s->nr_exits; i++)
+		apply_exit(s, s->exits[i].pid, s->exits[i].tid);
+	s->nr_exits = 0;
 	fs_debug("sampler: %llu records read, %llu samples, %llu corrupt",
 		 (unsigned long long)s->seq, (unsigned long long)s->stats.samples,
 		 (unsigned long long)s->stats.corrupt);
+}
+
+void sampler__add_external(struct sampler *s, const struct sampler_external_sample *e)
+{
+	size_t nr_chain = (e->nr_kernel_ips ? 1 + e->nr_kernel_ips : 0) +
+			  (e->nr_user_ips ? 1 + e->nr_user_ips : 0);
+	size_t size = sizeof(struct external_record) + nr_chain * 8 +
+		      (e->has_user_regs ? PERF_REG_X86_64_MAX * 8 + e->stack_size : 0);
+	struct external_record *x;
+	uint64_t *chain;
+	struct queued *q;
+
+	if (s->nr_queued == s->cap_queued) {
+		s->cap_queued = s->cap_queued ? s->cap_queued * 2 : 1024;
+		s->queue = xreallocarray(s->queue, s->cap_queued, sizeof(*s->queue));
+	}
+	q = &s->queue[s->nr_queued++];
+	/* "now": after every record read so far (they sort by seq among equals) */
+	q->time = e->time ? e->time : s->round_max_time;
+	q->seq = s->seq++;
+	q->rec = NULL;
+	q->buf = take_buffer(s, size);
+	x = q->buf.data;
+	memset(x, 0, sizeof(*x));
+	x->pid = e->pid;
+	x->tid = e->tid;
+	x->kind = e->kind;
+	x->weight = e->weight;
+	x->nr_callchain = nr_chain;
+	x->has_user_regs = e->has_user_regs;
+	x->stack_size = e->has_user_regs ? e->stack_size : 0;
+	if (e->comm)
+		snprintf(x->comm, sizeof(x->comm), "%s", e->comm);
+	chain = (uint64_t *)(x + 1);
+	if (e->nr_kernel_ips) {
+		*chain++ = (uint64_t)PERF_CONTEXT_KERNEL;
+		memcpy(chain, e->kernel_ips, e->nr_kernel_ips * 8);
+		chain += e->nr_kernel_ips;
+	}
+	if (e->nr_user_ips) {
+		*chain++ = (uint64_t)PERF_CONTEXT_USER;
+		memcpy(chain, e->user_ips, e->nr_user_ips * 8);
+		chain += e->nr_user_ips;
+	}
+	if (e->has_user_regs) {
+		memcpy(chain, e->user_regs, PERF_REG_X86_64_MAX * 8);
+		if (e->stack_size)
+			memcpy(chain + PERF_REG_X86_64_MAX, e->stack, e->stack_size);
+	}
+	if (q->time > s->round_max_time)
+		s->round_max_time = q->time;
 }
 
 void sampler__stats(const struct sampler *s, struct sampler_stats *stats)

@@ -36,6 +36,8 @@ enum sampler_event {
 	SAMPLER_EVENT_CYCLES,	  /* PERF_COUNT_HW_CPU_CYCLES */
 	SAMPLER_EVENT_CPU_CLOCK,  /* PERF_COUNT_SW_CPU_CLOCK */
 	SAMPLER_EVENT_TASK_CLOCK, /* PERF_COUNT_SW_TASK_CLOCK */
+	SAMPLER_EVENT_NONE,	  /* no sampling: only the side-band records that track
+				   * processes and mappings, for external samples */
 };
 
 enum sampler_call_graph {
@@ -60,13 +62,44 @@ struct sampler_frame {
 struct sampler_sample {
 	pid_t pid, tid;
 	uint32_t cpu;
-	uint64_t time, period;
-	const char *comm; /* the thread's name when the sample was taken */
+	uint32_t kind;	       /* 0 for perf samples; an external sample's kind */
+	uint64_t time, period; /* an external sample's weight is its period */
+	const char *comm;      /* the thread's name when the sample was taken */
 	size_t nr_frames;
 	const struct sampler_frame *frames;
 };
 
 typedef void (*sampler_sample_fn)(const struct sampler_sample *sample, void *ctx);
+
+/*
+ * Called at the start of every read of the rings (@final false) and once
+ * more when the sampler stops (@final true), so a caller that captures
+ * stacks some other way (BPF) hands them over with sampler__add_external()
+ * in the same rounds as the perf records they must be ordered with.
+ */
+typedef void (*sampler_external_fn)(bool final, void *ctx);
+
+/*
+ * A stack captured outside perf (for example by BPF at a context switch),
+ * unwound and delivered through on_sample like a perf sample.  Everything is
+ * copied: the pointers need to live only for the call.
+ */
+struct sampler_external_sample {
+	uint64_t time; /* CLOCK_MONOTONIC ns (the clock of the sampler's records); 0: now */
+	pid_t pid, tid;
+	uint64_t weight;	    /* delivered as the sample's period */
+	uint32_t kind;		    /* delivered as the sample's kind; not 0 */
+	const char *comm;	    /* NULL: the thread's name in the process table */
+	const uint64_t *kernel_ips; /* leaf first; return addresses */
+	size_t nr_kernel_ips;
+	const uint64_t *user_ips; /* frame-pointer chain, leaf first (user_ips[0]: the pc) */
+	size_t nr_user_ips;
+	/* as struct unwind_input's: registers indexed by enum perf_event_x86_regs */
+	bool has_user_regs;
+	const uint64_t *user_regs;
+	const unsigned char *stack; /* stack_size bytes from user_regs[PERF_REG_X86_SP] */
+	size_t stack_size;
+};
 
 struct sampler_options {
 	/* targets: exactly one of pids, tids, system_wide, argv */
@@ -86,12 +119,22 @@ struct sampler_options {
 	unsigned stack_copy; /* bytes of user stack per sample (DWARF, AUTO); 0: default */
 	unsigned max_stack;  /* frames kept per sample; 0: the kernel's limit */
 
+	/* external samples (sampler__add_external()): see sampler_external_fn */
+	sampler_external_fn on_external;
+	int external_fd; /* > 0: also wake up when this descriptor is readable */
+	/*
+	 * Keep the mappings of exited processes until sampler__stop() has
+	 * delivered everything: for external samples that only arrive at the
+	 * end (stacks aggregated in the kernel).
+	 */
+	bool keep_exited;
+
 	sampler_sample_fn on_sample;
 	void *ctx;
 };
 
 struct sampler_stats {
-	uint64_t samples;	/* delivered to on_sample */
+	uint64_t samples;	/* delivered to on_sample (external ones included) */
 	uint64_t lost;		/* records the kernel dropped (PERF_RECORD_LOST) */
 	uint64_t lost_samples;	/* PERF_RECORD_LOST_SAMPLES */
 	uint64_t throttled;	/* PERF_RECORD_THROTTLE: the kernel lowered the rate */
@@ -129,6 +172,13 @@ enum sampler_state sampler__poll(struct sampler *s, int timeout_ms);
 
 /* Disable the events and deliver everything still buffered. */
 void sampler__stop(struct sampler *s);
+
+/*
+ * Queue an external sample: it is unwound (by the sampler's call-graph mode,
+ * against the process table at its time) and delivered in time order.  Call
+ * from on_external, or before sampler__stop().
+ */
+void sampler__add_external(struct sampler *s, const struct sampler_external_sample *e);
 
 void sampler__stats(const struct sampler *s, struct sampler_stats *stats);
 const struct process_table *sampler__processes(const struct sampler *s);
