@@ -24,7 +24,7 @@
 #include "common/log.h"
 #include "common/mapped_file.h"
 #include "common/xalloc.h"
-#include "sampler/ring_buffer.h"
+#include "sampler/perf_ring.h"
 #include "sampler/unwind.h"
 
 #define SAMPLE_TYPE                                                                                \
@@ -90,7 +90,7 @@ struct sampler {
 	int *fds; /* every event */
 	size_t nr_fds, cap_fds;
 	int *cpu_ring_fd; /* per cpu index: the fd owning the ring, -1 before the first */
-	struct ring_buffer **rings;
+	struct perf_ring **rings;
 	struct pollfd *pollfds;
 	size_t nr_hup;
 
@@ -268,7 +268,7 @@ static int open_on_cpu(struct sampler *s, pid_t pid, unsigned ci)
 		return -err;
 	}
 	if (s->cpu_ring_fd[ci] < 0) {
-		s->rings[ci] = ring_buffer__new(fd, s->opts.ring_pages);
+		s->rings[ci] = perf_ring__new(fd, s->opts.ring_pages);
 		if (!s->rings[ci]) {
 			err = -errno;
 			close(fd);
@@ -535,7 +535,7 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 	for (i = 0; i < s->nr_cpus; i++)
 		if (s->rings[i])
 			s->stats.nr_cpus++;
-	s->stats.ring_bytes = s->stats.nr_cpus ? ring_buffer__data_size(s->rings[0]) : 0;
+	s->stats.ring_bytes = s->stats.nr_cpus ? perf_ring__data_size(s->rings[0]) : 0;
 	s->stats.kernel_excluded = s->kernel_excluded || opts->no_kernel;
 	return s;
 fail:
@@ -551,7 +551,7 @@ void sampler__free(struct sampler *s)
 	if (!s)
 		return;
 	for (i = 0; s->rings && i < s->nr_cpus; i++)
-		ring_buffer__free(s->rings[i]);
+		perf_ring__free(s->rings[i]);
 	for (i = 0; i < s->nr_fds; i++)
 		close(s->fds[i]);
 	for (i = 0; i < s->nr_queued; i++)
@@ -975,7 +975,7 @@ static void read_round(struct sampler *s)
 		s->opts.on_external(false, s->opts.ctx);
 	for (ci = 0; ci < s->nr_cpus; ci++)
 		if (s->rings[ci])
-			ring_buffer__read(s->rings[ci], enqueue, s);
+			perf_ring__read(s->rings[ci], enqueue, s);
 	flush_queue(s, s->flush_limit);
 	s->flush_limit = s->round_max_time;
 }
@@ -1032,8 +1032,8 @@ void sampler__stop(struct sampler *s)
 		s->opts.on_external(true, s->opts.ctx);
 	for (ci = 0; ci < s->nr_cpus; ci++)
 		if (s->rings[ci]) {
-			ring_buffer__read(s->rings[ci], enqueue, s);
-			s->stats.corrupt += ring_buffer__corrupt(s->rings[ci]);
+			perf_ring__read(s->rings[ci], enqueue, s);
+			s->stats.corrupt += perf_ring__corrupt(s->rings[ci]);
 		}
 	flush_queue(s, UINT64_MAX);
 	for (i = 0; i < s->nr_exits; i++)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "sampler/ring_buffer.h"
+#include "sampler/perf_ring.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "common/xalloc.h"
 
-struct ring_buffer {
+struct perf_ring {
 	int fd;
 	struct perf_event_mmap_page *meta;
 	unsigned char *data;
@@ -19,10 +19,10 @@ struct ring_buffer {
 	unsigned char scratch[1 << 16];
 };
 
-struct ring_buffer *ring_buffer__new(int fd, size_t data_pages)
+struct perf_ring *perf_ring__new(int fd, size_t data_pages)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct ring_buffer *rb;
+	struct perf_ring *rb;
 	void *base;
 
 	if (!data_pages || (data_pages & (data_pages - 1))) {
@@ -42,7 +42,7 @@ struct ring_buffer *ring_buffer__new(int fd, size_t data_pages)
 	return rb;
 }
 
-void ring_buffer__free(struct ring_buffer *rb)
+void perf_ring__free(struct perf_ring *rb)
 {
 	if (!rb)
 		return;
@@ -50,27 +50,27 @@ void ring_buffer__free(struct ring_buffer *rb)
 	free(rb);
 }
 
-int ring_buffer__fd(const struct ring_buffer *rb)
+int perf_ring__fd(const struct perf_ring *rb)
 {
 	return rb->fd;
 }
 
-size_t ring_buffer__data_size(const struct ring_buffer *rb)
+size_t perf_ring__data_size(const struct perf_ring *rb)
 {
 	return rb->data_size;
 }
 
-uint64_t ring_buffer__corrupt(const struct ring_buffer *rb)
+uint64_t perf_ring__corrupt(const struct perf_ring *rb)
 {
 	return rb->corrupt;
 }
 
-uint64_t ring_buffer__pending(const struct ring_buffer *rb)
+uint64_t perf_ring__pending(const struct perf_ring *rb)
 {
 	return __atomic_load_n(&rb->meta->data_head, __ATOMIC_ACQUIRE) - rb->meta->data_tail;
 }
 
-size_t ring_buffer__read(struct ring_buffer *rb, ring_buffer_record_fn fn, void *ctx)
+size_t perf_ring__read(struct perf_ring *rb, perf_ring_record_fn fn, void *ctx)
 {
 	/* acquire: the record bytes are visible once data_head is (perf's smp_rmb) */
 	uint64_t head = __atomic_load_n(&rb->meta->data_head, __ATOMIC_ACQUIRE);

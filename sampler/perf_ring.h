@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef FLAMESAMP_SAMPLER_RING_BUFFER_H
-#define FLAMESAMP_SAMPLER_RING_BUFFER_H
+#ifndef FLAMESAMP_SAMPLER_PERF_RING_H
+#define FLAMESAMP_SAMPLER_PERF_RING_H
 
 /*
  * One perf_event mmap ring: a metadata page followed by 2^n data pages.
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ring_buffer;
+struct perf_ring;
 
 /*
  * Map @data_pages (a power of two) data pages of the perf event @fd.  NULL
@@ -27,27 +27,27 @@ struct ring_buffer;
  * kernel.perf_event_mlock_kb and RLIMIT_MEMLOCK allow, EINVAL for a size that
  * is not a power of two.
  */
-struct ring_buffer *ring_buffer__new(int fd, size_t data_pages);
-void ring_buffer__free(struct ring_buffer *rb);
+struct perf_ring *perf_ring__new(int fd, size_t data_pages);
+void perf_ring__free(struct perf_ring *rb);
 
-int ring_buffer__fd(const struct ring_buffer *rb);
-size_t ring_buffer__data_size(const struct ring_buffer *rb);
+int perf_ring__fd(const struct perf_ring *rb);
+size_t perf_ring__data_size(const struct perf_ring *rb);
 
 /* Called once per record; the record is valid only during the call. */
-typedef void (*ring_buffer_record_fn)(const struct perf_event_header *hdr, void *ctx);
+typedef void (*perf_ring_record_fn)(const struct perf_event_header *hdr, void *ctx);
 
 /*
  * Pass every record published so far to @fn, then release their space to the
  * kernel.  Returns the number of records read; a record with an impossible
  * size (corruption) makes the reader skip everything published so far and
- * count it in ring_buffer__corrupt().
+ * count it in perf_ring__corrupt().
  */
-size_t ring_buffer__read(struct ring_buffer *rb, ring_buffer_record_fn fn, void *ctx);
+size_t perf_ring__read(struct perf_ring *rb, perf_ring_record_fn fn, void *ctx);
 
 /* Bytes published but not yet read. */
-uint64_t ring_buffer__pending(const struct ring_buffer *rb);
+uint64_t perf_ring__pending(const struct perf_ring *rb);
 
 /* Times unreadable data was skipped. */
-uint64_t ring_buffer__corrupt(const struct ring_buffer *rb);
+uint64_t perf_ring__corrupt(const struct perf_ring *rb);
 
 #endif

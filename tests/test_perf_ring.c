@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Unit tests for sampler/ring_buffer on a real perf event: a task-clock
+ * Unit tests for sampler/perf_ring on a real perf event: a task-clock
  * sampling event on this thread writing into a one-page ring, read many times
  * over so records wrap around the end of the data area.  Skips (with the
  * reason) where perf_event_open is not allowed.
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "sampler/ring_buffer.h"
+#include "sampler/perf_ring.h"
 
 struct read_state {
 	size_t samples, others, bad;
@@ -86,7 +86,7 @@ static void spin_ms(int ms)
 static void test_read_wrapping_records(void **state)
 {
 	struct read_state st = {0};
-	struct ring_buffer *rb;
+	struct perf_ring *rb;
 	int fd = open_self_sampler(), round;
 
 	if (fd < 0) {
@@ -96,23 +96,23 @@ static void test_read_wrapping_records(void **state)
 		skip();
 	}
 	/* one data page of 40-byte records: some records straddle its end */
-	rb = ring_buffer__new(fd, 1);
+	rb = perf_ring__new(fd, 1);
 	assert_non_null(rb);
-	assert_int_equal(ring_buffer__data_size(rb), (size_t)sysconf(_SC_PAGESIZE));
+	assert_int_equal(perf_ring__data_size(rb), (size_t)sysconf(_SC_PAGESIZE));
 	assert_int_equal(ioctl(fd, PERF_EVENT_IOC_ENABLE, 0), 0);
 	for (round = 0; round < 200; round++) {
 		spin_ms(1); /* ~50 samples: the ring never fills between reads */
-		ring_buffer__read(rb, check_record, &st);
+		perf_ring__read(rb, check_record, &st);
 	}
 	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
-	ring_buffer__read(rb, check_record, &st);
-	assert_int_equal(ring_buffer__pending(rb), 0);
+	perf_ring__read(rb, check_record, &st);
+	assert_int_equal(perf_ring__pending(rb), 0);
 	/* 200 ms of CPU at one sample per 20 us, minus what the kernel rate-limits */
 	assert_true(st.samples > 1000);
 	assert_int_equal(st.bad, 0);
 	assert_false(st.out_of_order);
-	assert_int_equal(ring_buffer__corrupt(rb), 0);
-	ring_buffer__free(rb);
+	assert_int_equal(perf_ring__corrupt(rb), 0);
+	perf_ring__free(rb);
 	close(fd);
 }
 
@@ -125,10 +125,10 @@ static void test_bad_sizes(void **state)
 		skip();
 	}
 	/* the data area must be a power of two of pages */
-	assert_null(ring_buffer__new(fd, 3));
+	assert_null(perf_ring__new(fd, 3));
 	assert_int_equal(errno, EINVAL);
-	assert_null(ring_buffer__new(fd, 0));
-	ring_buffer__free(NULL);
+	assert_null(perf_ring__new(fd, 0));
+	perf_ring__free(NULL);
 	close(fd);
 }
 
