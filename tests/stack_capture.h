@@ -30,6 +30,13 @@
 
 uint64_t capture_stack(uint64_t *regs, void *buf, uint64_t size, uint64_t top);
 
+/* Functions whose frames must show as they are: no inlining, cloning or merging. */
+#if defined(__clang__)
+#define FIXTURE __attribute__((noinline))
+#else
+#define FIXTURE __attribute__((noipa))
+#endif
+
 /* The offsets below are 8 * enum perf_event_x86_regs. */
 _Static_assert(PERF_REG_X86_AX == 0 && PERF_REG_X86_BX == 1 && PERF_REG_X86_CX == 2 &&
 		       PERF_REG_X86_DX == 3 && PERF_REG_X86_SI == 4 && PERF_REG_X86_DI == 5 &&

@@ -24,12 +24,6 @@
 #define STACK_COPY 16384
 #define MAX_SEEN   8
 
-#if defined(__clang__)
-#define FIXTURE __attribute__((noinline))
-#else
-#define FIXTURE __attribute__((noipa))
-#endif
-
 static volatile uint64_t sink;
 
 FIXTURE static void external_leaf(struct capture *c)

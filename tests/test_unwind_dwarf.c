@@ -41,13 +41,6 @@
 #define MAX_FRAMES 127
 #define DEPTH	   6
 
-/* Functions whose frames must show as they are: no inlining, cloning or merging. */
-#if defined(__clang__)
-#define FIXTURE __attribute__((noinline))
-#else
-#define FIXTURE __attribute__((noipa))
-#endif
-
 static volatile uint64_t sink;
 
 /* ---- fixtures in this binary (built with the test's flags) ---- */
