@@ -15,7 +15,7 @@ SAN     ?= 0
 BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
 WERROR  ?= $(if $(CI),1,0)
 
-PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma
+PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -44,8 +44,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # Library modules: every .c file in these directories goes into libflamesamp.a.
-LIB_DIRS := common render collapse sampler symbolize
-LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_DIRS := common render collapse sampler symbolize bpf
+LIB_SRCS := $(filter-out %.bpf.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_ASMS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.S))
 PROTOS   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.proto))
 PROTO_SRCS := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -94,6 +94,38 @@ $(BUILD)/%.o: %.S
 	$(call msg,AS,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# BPF programs: bpf/X.bpf.c -> $(BUILD)/bpf/X.bpf.o (clang -target bpf, CO-RE) ->
+# $(BUILD)/gen/bpf/X.skel.h (bpftool gen skeleton), included by the loader bpf/X_trace.c.
+# Kernel types come from vmlinux.h, generated from the build machine's BTF (VMLINUX_BTF);
+# CO-RE relocates every field access against the running kernel's BTF at load time.
+BPF_CLANG   ?= clang
+BPFTOOL     ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+BPF_SKELS   := $(patsubst bpf/%.bpf.c,$(BUILD)/gen/bpf/%.skel.h,$(BPF_SRCS))
+.SECONDARY: $(BPF_SKELS) $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+
+$(BUILD)/gen/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)if [ ! -r $(VMLINUX_BTF) ]; then \
+		echo "no kernel BTF at $(VMLINUX_BTF): build on a kernel with CONFIG_DEBUG_INFO_BTF," \
+			"or give VMLINUX_BTF=FILE (any vmlinux with BTF)" >&2; exit 1; fi
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BUILD)/gen/vmlinux.h
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I. -I$(BUILD)/gen \
+		-c -o $@ $<
+
+$(BUILD)/gen/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< >$@
+
+$(BUILD)/bpf/offcpu_trace.o $(BUILD)/fuzz/obj/bpf/offcpu_trace.o: $(BUILD)/gen/bpf/offcpu.skel.h
 
 # Files pulled in with .incbin are not seen by -MMD.
 $(BUILD)/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)
@@ -170,6 +202,8 @@ uninstall:
 
 FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] \
 	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch])
+# cppcheck reads host C only: the BPF programs need vmlinux.h and BPF's own headers
+LINT_SRCS = $(filter-out %.bpf.c,$(filter %.c,$(FORMAT_SRCS)))
 
 format:
 	clang-format -i $(FORMAT_SRCS)
@@ -177,7 +211,7 @@ format:
 lint:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--std=c11 -I. $(filter %.c,$(FORMAT_SRCS))
+		--std=c11 -I. $(LINT_SRCS)
 
 clean:
 	rm -rf build build-san

@@ -14,20 +14,22 @@ fi
 packages=(
 	# build
 	make gcc pkg-config
+	# BPF programs: clang -target bpf, bpftool gen skeleton
+	clang bpftool
 	libelf-dev libdw-dev libdebuginfod-dev libbpf-dev libcapstone-dev
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++
 	# separate debug files (objcopy, strip, xz) and libc's, for the symbolizer tests
 	binutils xz-utils libc6-dbg
-	# make bench
-	time
+	# make bench (bpftrace: the off-CPU overhead peer)
+	time bpftrace
 	# addr2line peers of the symbolize tests and bench (eu-addr2line, llvm-addr2line-14)
 	elfutils llvm-14
 	# make format / make lint
 	clang-format cppcheck
 	# make fuzz (clang's libFuzzer and sanitizer runtimes)
-	clang libclang-rt-14-dev
+	libclang-rt-14-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive

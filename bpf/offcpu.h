@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef FLAMESAMP_BPF_OFFCPU_H
+#define FLAMESAMP_BPF_OFFCPU_H
+
+/*
+ * Types shared by bpf/offcpu.bpf.c and its loader (bpf/offcpu_trace.c):
+ * fixed-width only, the same layout on both sides.
+ */
+
+#define OFFCPU_MAX_KERNEL_IPS 127 /* kernel.perf_event_max_stack's default */
+#define OFFCPU_COMM_LEN	      16
+/* user registers kept at switch-out, in this order */
+enum offcpu_reg {
+	OFFCPU_REG_IP,
+	OFFCPU_REG_SP,
+	OFFCPU_REG_BP,
+	OFFCPU_REG_BX,
+	OFFCPU_REG_R12,
+	OFFCPU_REG_R13,
+	OFFCPU_REG_R14,
+	OFFCPU_REG_R15,
+	OFFCPU_REG_AX,
+	OFFCPU_REG_CX,
+	OFFCPU_REG_DX,
+	OFFCPU_REG_SI,
+	OFFCPU_REG_DI,
+	OFFCPU_REG_R8,
+	OFFCPU_REG_R9,
+	OFFCPU_REG_R10,
+	OFFCPU_REG_R11,
+	OFFCPU_REG_FLAGS,
+	OFFCPU_REG_CS,
+	OFFCPU_REG_SS,
+	OFFCPU_NR_REGS,
+};
+
+enum offcpu_counter {
+	OFFCPU_CNT_BLOCKS,	     /* blocks that passed the filters */
+	OFFCPU_CNT_KSTACK_COLLISION, /* bpf_get_stackid() -EEXIST */
+	OFFCPU_CNT_USTACK_COLLISION,
+	OFFCPU_CNT_KSTACK_MISSING, /* other stack errors */
+	OFFCPU_CNT_USTACK_MISSING,
+	OFFCPU_CNT_COPY_SHORT, /* the copy stopped at a page that could not be read */
+	OFFCPU_CNT_DROPPED,    /* ring buffer or aggregation map full... */
+	OFFCPU_CNT_DROPPED_NS, /* ...and the time they carried */
+	OFFCPU_CNT_UNTRACKED,  /* no per-thread slot for a switch-out */
+	OFFCPU_NR_COUNTERS,
+};
+
+/*
+ * Per-thread state from switch-out to switch-in, and (copy mode) the ring
+ * buffer record: the header, then stack_size bytes of user stack from
+ * regs[OFFCPU_REG_SP].  The map value is header + the copy size + one page.
+ */
+struct offcpu_block {
+	__u64 start_ns;	 /* switch-out; 0: not off-CPU */
+	__u64 end_ns;	 /* switch-in */
+	__u32 pid, tid;	 /* tgid, thread */
+	__s32 kstack_id; /* fp mode */
+	__s32 ustack_id;
+	__u32 nr_kernel_ips;
+	__u32 stack_size;
+	__u32 has_user_regs;
+	__u32 pad;
+	char comm[OFFCPU_COMM_LEN];
+	__u64 regs[OFFCPU_NR_REGS];
+	__u64 kernel_ips[OFFCPU_MAX_KERNEL_IPS];
+	unsigned char stack[];
+};
+
+/* fp mode: blocked time summed in the kernel per key */
+struct offcpu_key {
+	__u32 pid, tid;
+	__s32 ustack_id, kstack_id;
+};
+
+struct offcpu_value {
+	__u64 ns, count;
+	char comm[OFFCPU_COMM_LEN];
+};
+
+#endif

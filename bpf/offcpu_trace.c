@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Loader of bpf/offcpu.bpf.c: feature checks with one-line reasons, the
+ * tp_btf or raw_tp variant, tunables and map sizes before load, and the
+ * conversion of ring buffer records and kernel sums into offcpu_event.
+ */
+#include "bpf/offcpu_trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+
+#include "bpf/offcpu.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "bpf/offcpu.skel.h" /* generated in $(BUILD)/gen */
+
+#define DEFAULT_STACK_COPY 16384
+#define DEFAULT_RING_BYTES (16U << 20)
+#define DEFAULT_MAX_STACKS 16384
+#define DEFAULT_MAX_KEYS   65536
+#define BTF_PATH	   "/sys/kernel/btf/vmlinux"
+
+struct offcpu_trace {
+	struct offcpu_options opts;
+	struct offcpu_bpf *skel;
+	struct ring_buffer *ring;
+	bool raw_tp, attached, finished;
+	uint64_t events;
+	uint32_t stack_copy;
+};
+
+/* ---- libbpf's messages: to the debug log, and kept while loading for the verifier's log ---- */
+
+static struct strbuf *load_log; /* non-NULL while a load is under way */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (load_log && level <= LIBBPF_INFO)
+		strbuf_addstr(load_log, line);
+	fs_debug("%.*s", (int)strcspn(line, "\n"), line);
+	return 0;
+}
+
+/* ---- checks ---- */
+
+static bool has_capability(int cap)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+static bool bpf_permitted(void)
+{
+	return geteuid() == 0 || has_capability(CAP_SYS_ADMIN) ||
+	       (has_capability(39 /* CAP_BPF */) && has_capability(38 /* CAP_PERFMON */));
+}
+
+/* tp_btf needs the tracepoint's BTF (btf_trace_sched_switch), absent on some kernels */
+static bool have_tp_btf(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0 &&
+	     btf__find_by_name_kind(btf, "btf_trace_sched_process_fork", BTF_KIND_TYPEDEF) > 0 &&
+	     btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+static bool have_helper(enum bpf_func_id id)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, id, NULL) > 0;
+}
+
+/* What the kernel must have: 0, or -EOPNOTSUPP with the missing feature in @err. */
+static int check_kernel(const struct offcpu_options *o, char *err, size_t len)
+{
+	const char *missing = NULL;
+
+	if (o->stack_mode == OFFCPU_STACKS_COPY &&
+	    libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0)
+		missing = "the BPF ring buffer (Linux 5.8)";
+	else if (!have_helper(BPF_FUNC_get_current_task_btf))
+		missing = "bpf_get_current_task_btf() (Linux 5.11)";
+	else if (o->stack_mode == OFFCPU_STACKS_COPY && !have_helper(BPF_FUNC_task_pt_regs))
+		missing = "bpf_task_pt_regs() (Linux 5.15)";
+	if (!missing)
+		return 0;
+	snprintf(err, len, "the kernel is too old: no %s", missing);
+	return -EOPNOTSUPP;
+}
+
+/* Save the verifier's log to a new file; its path into @path, or "" on failure. */
+static void save_log(const struct offcpu_options *o, const struct strbuf *log, char *path,
+		     size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (o->verifier_log_path) {
+		snprintf(path, len, "%s", o->verifier_log_path);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	} else {
+		snprintf(path, len, "%s/flamesamp-verifier-XXXXXX", dir && *dir ? dir : "/tmp");
+		fd = mkstemp(path);
+	}
+	if (fd < 0 || write(fd, log->buf, log->len) != (ssize_t)log->len) {
+		path[0] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- life cycle ---- */
+
+static void configure(struct offcpu_trace *t)
+{
+	const struct offcpu_options *o = &t->opts;
+	struct offcpu_bpf *s = t->skel;
+	bool copy = o->stack_mode == OFFCPU_STACKS_COPY;
+	size_t block = sizeof(struct offcpu_block) + (copy ? t->stack_copy + 4096 : 0);
+	uint32_t ring = o->ring_bytes ? (uint32_t)o->ring_bytes : DEFAULT_RING_BYTES;
+
+	s->rodata->copy_mode = copy;
+	s->rodata->kernel_stacks = !o->no_kernel_stacks;
+	s->rodata->system_wide = o->system_wide;
+	s->rodata->by_tid = o->nr_tids > 0;
+	s->rodata->use_find_vma = have_helper(BPF_FUNC_find_vma);
+	s->rodata->state_filter = o->state == OFFCPU_STATE_INTERRUPTIBLE     ? 1
+				  : o->state == OFFCPU_STATE_UNINTERRUPTIBLE ? 2
+									     : 0;
+	s->rodata->min_block_ns = o->min_block_ns;
+	s->rodata->max_block_ns = o->max_block_ns;
+	s->rodata->stack_copy = copy ? t->stack_copy : 0;
+	/* the reader is woken once an eighth of the ring waits, else polls it */
+	s->rodata->wakeup_bytes = ring / 8;
+	/* a block holds the copy, plus a page for the verifier's bounds */
+	bpf_map__set_value_size(s->maps.blocks, (uint32_t)block);
+	bpf_map__set_value_size(s->maps.zero_block, (uint32_t)block);
+	bpf_map__set_max_entries(s->maps.events, copy ? ring : 4096);
+	bpf_map__set_max_entries(s->maps.stacks, copy		 ? 1
+						 : o->max_stacks ? o->max_stacks
+								 : DEFAULT_MAX_STACKS);
+	bpf_map__set_max_entries(s->maps.totals, copy	       ? 1
+						 : o->max_keys ? o->max_keys
+							       : DEFAULT_MAX_KEYS);
+	if (o->nr_pids + o->nr_tids > 4096)
+		bpf_map__set_max_entries(s->maps.targets, (uint32_t)(o->nr_pids + o->nr_tids));
+	/* one variant of each program */
+	bpf_program__set_autoload(s->progs.sched_switch_btf, !t->raw_tp);
+	bpf_program__set_autoload(s->progs.sched_process_fork_btf, !t->raw_tp);
+	bpf_program__set_autoload(s->progs.sched_process_exit_btf, !t->raw_tp);
+	bpf_program__set_autoload(s->progs.sched_switch_raw, t->raw_tp);
+	bpf_program__set_autoload(s->progs.sched_process_fork_raw, t->raw_tp);
+	bpf_program__set_autoload(s->progs.sched_process_exit_raw, t->raw_tp);
+}
+
+static int handle_record(void *ctx, void *data, size_t size);
+
+struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *err, size_t err_len)
+{
+	struct offcpu_trace *t = xcalloc(1, sizeof(*t));
+	struct strbuf log = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	err[0] = '\0';
+	t->opts = *opts;
+	t->stack_copy = opts->stack_copy ? opts->stack_copy : DEFAULT_STACK_COPY;
+	t->stack_copy = (t->stack_copy + 7) & ~7u;
+	if (t->stack_copy > OFFCPU_MAX_STACK_COPY)
+		t->stack_copy = OFFCPU_MAX_STACK_COPY;
+	libbpf_set_print(libbpf_print);
+	if (access(BTF_PATH, R_OK)) {
+		snprintf(err, err_len,
+			 "the kernel has no BTF (%s): off-CPU tracing needs a kernel built with "
+			 "CONFIG_DEBUG_INFO_BTF",
+			 BTF_PATH);
+		ret = -ENOENT;
+		goto fail;
+	}
+	if (!bpf_permitted()) {
+		snprintf(err, err_len,
+			 "BPF is not permitted: run as root (or with CAP_BPF and CAP_PERFMON)");
+		ret = -EPERM;
+		goto fail;
+	}
+	ret = check_kernel(opts, err, err_len);
+	if (ret)
+		goto fail;
+	t->raw_tp = opts->force_raw_tp || !have_tp_btf();
+	t->skel = offcpu_bpf__open();
+	if (!t->skel) {
+		ret = -errno;
+		snprintf(err, err_len, "cannot open the BPF program: %s", strerror(-ret));
+		goto fail;
+	}
+	configure(t);
+	load_log = &log;
+	ret = offcpu_bpf__load(t->skel);
+	load_log = NULL;
+	if (ret) {
+		char path[512];
+
+		ret = ret < 0 ? ret : -EINVAL;
+		if (ret == -EPERM && !bpf_permitted()) {
+			snprintf(err, err_len,
+				 "BPF is not permitted: run as root (or with CAP_BPF "
+				 "and CAP_PERFMON)");
+		} else if (strstr(log.buf ? log.buf : "", "BEGIN PROG LOAD LOG")) {
+			save_log(opts, &log, path, sizeof(path));
+			snprintf(err, err_len,
+				 "the kernel's verifier rejected the BPF program (%s)%s%s",
+				 strerror(-ret), path[0] ? "; its log is in " : "", path);
+		} else {
+			snprintf(err, err_len, "cannot load the BPF program: %s", strerror(-ret));
+		}
+		goto fail;
+	}
+	for (i = 0; i < opts->nr_pids && !ret; i++)
+		ret = offcpu_trace__add_pid(t, opts->pids[i]);
+	for (i = 0; i < opts->nr_tids && !ret; i++)
+		ret = offcpu_trace__add_pid(t, opts->tids[i]);
+	if (ret) {
+		snprintf(err, err_len, "cannot set the targets: %s", strerror(-ret));
+		goto fail;
+	}
+	if (opts->stack_mode == OFFCPU_STACKS_COPY) {
+		t->ring =
+			ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_record, t, NULL);
+		if (!t->ring) {
+			ret = -errno;
+			snprintf(err, err_len, "cannot read the BPF ring buffer: %s",
+				 strerror(-ret));
+			goto fail;
+		}
+	}
+	strbuf_release(&log);
+	return t;
+fail:
+	strbuf_release(&log);
+	offcpu_trace__free(t);
+	errno = -ret;
+	return NULL;
+}
+
+void offcpu_trace__free(struct offcpu_trace *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->ring);
+	offcpu_bpf__destroy(t->skel);
+	free(t);
+}
+
+int offcpu_trace__add_pid(struct offcpu_trace *t, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid;
+	uint8_t one = 1;
+
+	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int offcpu_trace__attach(struct offcpu_trace *t, char *err, size_t err_len)
+{
+	int ret = offcpu_bpf__attach(t->skel);
+
+	if (ret) {
+		snprintf(err, err_len, "cannot attach to sched_switch (%s): %s",
+			 t->raw_tp ? "raw_tp" : "tp_btf", strerror(-ret));
+		return ret;
+	}
+	t->attached = true;
+	return 0;
+}
+
+/* ---- records ---- */
+
+static const int perf_reg_of[OFFCPU_NR_REGS] = {
+	[OFFCPU_REG_IP] = PERF_REG_X86_IP,   [OFFCPU_REG_SP] = PERF_REG_X86_SP,
+	[OFFCPU_REG_BP] = PERF_REG_X86_BP,   [OFFCPU_REG_BX] = PERF_REG_X86_BX,
+	[OFFCPU_REG_R12] = PERF_REG_X86_R12, [OFFCPU_REG_R13] = PERF_REG_X86_R13,
+	[OFFCPU_REG_R14] = PERF_REG_X86_R14, [OFFCPU_REG_R15] = PERF_REG_X86_R15,
+	[OFFCPU_REG_AX] = PERF_REG_X86_AX,   [OFFCPU_REG_CX] = PERF_REG_X86_CX,
+	[OFFCPU_REG_DX] = PERF_REG_X86_DX,   [OFFCPU_REG_SI] = PERF_REG_X86_SI,
+	[OFFCPU_REG_DI] = PERF_REG_X86_DI,   [OFFCPU_REG_R8] = PERF_REG_X86_R8,
+	[OFFCPU_REG_R9] = PERF_REG_X86_R9,   [OFFCPU_REG_R10] = PERF_REG_X86_R10,
+	[OFFCPU_REG_R11] = PERF_REG_X86_R11, [OFFCPU_REG_FLAGS] = PERF_REG_X86_FLAGS,
+	[OFFCPU_REG_CS] = PERF_REG_X86_CS,   [OFFCPU_REG_SS] = PERF_REG_X86_SS,
+};
+
+static void deliver(struct offcpu_trace *t, struct offcpu_event *ev)
+{
+	t->events++;
+	t->opts.on_event(ev, t->opts.ctx);
+}
+
+/* A copy-mode block from the ring buffer; anything malformed is skipped. */
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct offcpu_trace *t = ctx;
+	const struct offcpu_block *b = data;
+	struct offcpu_event ev = {0};
+	int r;
+
+	if (size < sizeof(*b) || b->stack_size > size - sizeof(*b) ||
+	    b->nr_kernel_ips > OFFCPU_MAX_KERNEL_IPS || b->end_ns < b->start_ns)
+		return 0;
+	ev.pid = (pid_t)b->pid;
+	ev.tid = (pid_t)b->tid;
+	memcpy(ev.comm, b->comm, sizeof(ev.comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	ev.start_ns = b->start_ns;
+	ev.end_ns = b->end_ns;
+	ev.blocked_ns = b->end_ns - b->start_ns;
+	ev.count = 1;
+	ev.kernel_ips = (const uint64_t *)b->kernel_ips;
+	ev.nr_kernel_ips = b->nr_kernel_ips;
+	ev.has_user_regs = b->has_user_regs;
+	if (b->has_user_regs) {
+		for (r = 0; r < OFFCPU_NR_REGS; r++)
+			ev.user_regs[perf_reg_of[r]] = b->regs[r];
+		ev.stack = b->stack;
+		ev.stack_size = b->stack_size;
+	}
+	deliver(t, &ev);
+	return 0;
+}
+
+int offcpu_trace__poll(struct offcpu_trace *t, int timeout_ms)
+{
+	int n;
+
+	if (!t->ring)
+		return 0;
+	/*
+	 * Records are written without waking the reader (until an eighth of
+	 * the ring waits), so epoll alone would not see them: wait, then read
+	 * whatever is there.
+	 */
+	if (timeout_ms) {
+		n = ring_buffer__poll(t->ring, timeout_ms);
+		if (n < 0 && n != -EINTR)
+			return n;
+	}
+	return ring_buffer__consume(t->ring);
+}
+
+int offcpu_trace__fd(const struct offcpu_trace *t)
+{
+	return t->ring ? ring_buffer__epoll_fd(t->ring) : -1;
+}
+
+/* The ips of stack @id (leaf first, up to the first 0); 0 when there is none. */
+static size_t read_stack(int fd, int32_t id, uint64_t *ips)
+{
+	size_t n;
+
+	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+		return 0;
+	for (n = 0; n < OFFCPU_MAX_KERNEL_IPS && ips[n]; n++)
+		;
+	return n;
+}
+
+/* fp mode: one event per key of the kernel's sums */
+static void deliver_totals(struct offcpu_trace *t)
+{
+	int totals = bpf_map__fd(t->skel->maps.totals), stacks = bpf_map__fd(t->skel->maps.stacks);
+	uint64_t kips[OFFCPU_MAX_KERNEL_IPS], uips[OFFCPU_MAX_KERNEL_IPS];
+	struct offcpu_key key, next;
+	struct offcpu_value v;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(totals, first ? NULL : &key, &next)) {
+		struct offcpu_event ev = {0};
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(totals, &key, &v))
+			continue;
+		ev.pid = (pid_t)key.pid;
+		ev.tid = (pid_t)key.tid;
+		memcpy(ev.comm, v.comm, sizeof(ev.comm));
+		ev.comm[sizeof(ev.comm) - 1] = '\0';
+		ev.blocked_ns = v.ns;
+		ev.count = v.count;
+		ev.nr_kernel_ips = read_stack(stacks, key.kstack_id, kips);
+		ev.kernel_ips = kips;
+		ev.nr_user_ips = read_stack(stacks, key.ustack_id, uips);
+		ev.user_ips = uips;
+		deliver(t, &ev);
+	}
+}
+
+void offcpu_trace__finish(struct offcpu_trace *t)
+{
+	if (t->finished)
+		return;
+	t->finished = true;
+	offcpu_bpf__detach(t->skel);
+	t->attached = false;
+	if (t->ring)
+		ring_buffer__consume(t->ring);
+	if (t->opts.stack_mode == OFFCPU_STACKS_FP)
+		deliver_totals(t);
+}
+
+void offcpu_trace__stats(const struct offcpu_trace *t, struct offcpu_stats *stats)
+{
+	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t sums[OFFCPU_NR_COUNTERS] = {0}, *values;
+	uint32_t c;
+	int cpu;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->events = t->events;
+	stats->attach = t->raw_tp ? "raw_tp" : "tp_btf";
+	if (ncpus <= 0)
+		return;
+	values = xreallocarray(NULL, (size_t)ncpus, sizeof(*values));
+	for (c = 0; c < OFFCPU_NR_COUNTERS; c++) {
+		if (bpf_map_lookup_elem(fd, &c, values))
+			continue;
+		for (cpu = 0; cpu < ncpus; cpu++)
+			sums[c] += values[cpu];
+	}
+	free(values);
+	stats->blocks = sums[OFFCPU_CNT_BLOCKS];
+	stats->kernel_stack_collisions = sums[OFFCPU_CNT_KSTACK_COLLISION];
+	stats->user_stack_collisions = sums[OFFCPU_CNT_USTACK_COLLISION];
+	stats->kernel_stacks_missing = sums[OFFCPU_CNT_KSTACK_MISSING];
+	stats->user_stacks_missing = sums[OFFCPU_CNT_USTACK_MISSING];
+	stats->stack_copies_short = sums[OFFCPU_CNT_COPY_SHORT];
+	stats->dropped_blocks = sums[OFFCPU_CNT_DROPPED];
+	stats->dropped_ns = sums[OFFCPU_CNT_DROPPED_NS];
+	stats->untracked_switches = sums[OFFCPU_CNT_UNTRACKED];
+}
