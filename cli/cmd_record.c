@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/record_offcpu.h"
 #include "cli/record_output.h"
 #include "cli/render_options.h"
 #include "common/log.h"
@@ -45,6 +46,18 @@ static void usage(FILE *out)
 		"  -a, --all-cpus       every process on every CPU, kernel included\n"
 		"  COMMAND [ARGS]       run COMMAND and profile it from its first instruction;\n"
 		"                       flamesamp exits with its status\n"
+		"Off-CPU time (BPF on sched_switch; needs root and a kernel with BTF):\n"
+		"      --offcpu         where threads block instead of where they run: time\n"
+		"                       off-CPU per stack, in microseconds\n"
+		"      --hotcold        both in one graph, in microseconds: CPU samples (a\n"
+		"                       software clock) and off-CPU time, its frames marked _[o]\n"
+		"                       and drawn in blue\n"
+		"      --min-block US   only blocks of at least US microseconds (default 1)\n"
+		"      --max-block US   only blocks of at most US microseconds\n"
+		"      --state STATE    only blocks that began in this task state:\n"
+		"                       interruptible (S: sleeps, waits for input), uninterruptible\n"
+		"                       (D: disk I/O, some locks) or all (default, preemption\n"
+		"                       included)\n"
 		"Sampling:\n"
 		"  -F, --freq HZ        samples per second per CPU (default 997)\n"
 		"  -c, --count PERIOD   one sample every PERIOD events instead of -F\n"
@@ -104,6 +117,11 @@ enum {
 	OPT_NO_INLINE,
 	OPT_LINES,
 	OPT_SYMBOL_MEMORY,
+	OPT_OFFCPU,
+	OPT_HOTCOLD,
+	OPT_MIN_BLOCK,
+	OPT_MAX_BLOCK,
+	OPT_STATE,
 };
 
 static const struct option record_options[] = {
@@ -122,6 +140,12 @@ static const struct option record_options[] = {
 	{"no-inline", no_argument, NULL, OPT_NO_INLINE},
 	{"lines", no_argument, NULL, OPT_LINES},
 	{"symbol-memory", required_argument, NULL, OPT_SYMBOL_MEMORY},
+	{"offcpu", no_argument, NULL, OPT_OFFCPU},
+	{"off-cpu", no_argument, NULL, OPT_OFFCPU},
+	{"hotcold", no_argument, NULL, OPT_HOTCOLD},
+	{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
+	{"max-block", required_argument, NULL, OPT_MAX_BLOCK},
+	{"state", required_argument, NULL, OPT_STATE},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"pid", no_argument, NULL, OPT_PID},
@@ -134,7 +158,17 @@ static const struct option record_options[] = {
 
 #define NR_RECORD_OPTIONS (sizeof(record_options) / sizeof(record_options[0]))
 
+enum record_mode {
+	RECORD_CPU,	/* CPU samples */
+	RECORD_OFFCPU,	/* off-CPU time */
+	RECORD_HOTCOLD, /* both, in microseconds */
+};
+
 struct record_args {
+	enum record_mode mode;
+	struct offcpu_options offcpu;
+	bool offcpu_filter_given; /* --min-block, --max-block or --state */
+	bool min_block_given;
 	struct sampler_options sampler;
 	struct record_output_options out;
 	struct render_args render;
@@ -143,7 +177,7 @@ struct record_args {
 	double duration; /* seconds; 0: until the target exits or a signal */
 	const char *output;
 	bool open, quiet;
-	bool freq_given, period_given;
+	bool freq_given, period_given, event_given;
 };
 
 /* "123,456" -> pids.  0, or -1 after printing the problem. */
@@ -306,6 +340,25 @@ static int parse_event(const char *arg, enum sampler_event *event)
 	return -1;
 }
 
+/* --state: the task state a block began in */
+static int parse_state(const char *arg, struct record_args *a)
+{
+	if (!strcmp(arg, "all")) {
+		a->offcpu.state = OFFCPU_STATE_ALL;
+	} else if (!strcmp(arg, "interruptible") || !strcmp(arg, "S")) {
+		a->offcpu.state = OFFCPU_STATE_INTERRUPTIBLE;
+	} else if (!strcmp(arg, "uninterruptible") || !strcmp(arg, "D")) {
+		a->offcpu.state = OFFCPU_STATE_UNINTERRUPTIBLE;
+	} else {
+		cli_error("invalid value for --state: '%s' (expected interruptible, "
+			  "uninterruptible or all)",
+			  arg);
+		return -1;
+	}
+	a->offcpu_filter_given = true;
+	return 0;
+}
+
 static struct option long_options[NR_RECORD_OPTIONS + RENDER_LONG_OPTIONS_MAX + 1];
 
 static void build_long_options(void)
@@ -352,6 +405,7 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		a->period_given = true;
 		return 0;
 	case 'e':
+		a->event_given = true;
 		return parse_event(arg, &a->sampler.event);
 	case 'd':
 		if (cli_parse_double("-d", arg, &a->duration))
@@ -377,6 +431,30 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		return 0;
 	case OPT_SYMBOL_MEMORY:
 		return parse_symbol_memory(arg, &a->out.symbol_memory);
+	case OPT_OFFCPU:
+	case OPT_HOTCOLD:
+		if (a->mode != RECORD_CPU &&
+		    a->mode != (c == OPT_OFFCPU ? RECORD_OFFCPU : RECORD_HOTCOLD)) {
+			cli_error("give only one of --offcpu and --hotcold");
+			return -1;
+		}
+		a->mode = c == OPT_OFFCPU ? RECORD_OFFCPU : RECORD_HOTCOLD;
+		return 0;
+	case OPT_MIN_BLOCK:
+	case OPT_MAX_BLOCK:
+		if (cli_parse_int(c == OPT_MIN_BLOCK ? "--min-block" : "--max-block", arg, 0,
+				  (long)(UINT64_MAX / 2000), &v))
+			return -1;
+		if (c == OPT_MIN_BLOCK) {
+			a->offcpu.min_block_ns = (uint64_t)v * 1000;
+			a->min_block_given = true;
+		} else {
+			a->offcpu.max_block_ns = (uint64_t)v * 1000;
+		}
+		a->offcpu_filter_given = true;
+		return 0;
+	case OPT_STATE:
+		return parse_state(arg, a);
 	case OPT_CALL_GRAPH:
 		return parse_call_graph(arg, &a->sampler);
 	case 'g':
@@ -418,6 +496,69 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 	default:
 		return render_args__handle(&a->render, c, arg);
 	}
+}
+
+/* The off-CPU options and what they exclude; fills a->offcpu.  0, or -1 after printing. */
+static int check_offcpu_args(struct record_args *a)
+{
+	struct offcpu_options *o = &a->offcpu;
+
+	if (a->mode == RECORD_CPU) {
+		if (a->offcpu_filter_given) {
+			cli_error(
+				"--min-block, --max-block and --state need --offcpu or --hotcold");
+			return -1;
+		}
+		return 0;
+	}
+	if (a->mode == RECORD_OFFCPU && (a->freq_given || a->period_given || a->event_given)) {
+		cli_error("-F, -c and -e set how CPU time is sampled: --offcpu samples none "
+			  "(--hotcold records both)");
+		return -1;
+	}
+	if (a->mode == RECORD_HOTCOLD && a->event_given &&
+	    a->sampler.event == SAMPLER_EVENT_CYCLES) {
+		cli_error("--hotcold weighs CPU samples in time: use -e cpu-clock or task-clock");
+		return -1;
+	}
+	if (o->max_block_ns && o->min_block_ns > o->max_block_ns) {
+		cli_error("--min-block is above --max-block: no block would be kept");
+		return -1;
+	}
+	if (a->sampler.call_graph != SAMPLER_CALL_GRAPH_FP &&
+	    a->sampler.stack_copy > OFFCPU_MAX_STACK_COPY) {
+		cli_error("--call-graph SIZE: off-CPU stack copies are at most %d bytes",
+			  OFFCPU_MAX_STACK_COPY);
+		return -1;
+	}
+	/* sub-microsecond blocks are scheduler noise and cost as much as real ones */
+	if (!a->min_block_given)
+		o->min_block_ns = 1000;
+	o->pids = a->pids;
+	o->nr_pids = a->nr_pids;
+	o->tids = a->tids;
+	o->nr_tids = a->nr_tids;
+	o->system_wide = a->sampler.system_wide;
+	o->stack_mode = a->sampler.call_graph == SAMPLER_CALL_GRAPH_FP ? OFFCPU_STACKS_FP
+								       : OFFCPU_STACKS_COPY;
+	o->stack_copy = a->sampler.stack_copy;
+	o->no_kernel_stacks = a->sampler.no_kernel;
+	if (a->mode == RECORD_OFFCPU)
+		a->sampler.event = SAMPLER_EVENT_NONE;
+	else if (!a->event_given)
+		a->sampler.event =
+			a->sampler.system_wide ? SAMPLER_EVENT_CPU_CLOCK : SAMPLER_EVENT_TASK_CLOCK;
+	/* weights are nanoseconds (blocked, or a clock event's period), written in us */
+	a->out.count_scale = 1e-3;
+	if (!a->render.count_name_given)
+		a->render.fg.count_name = "us";
+	if (!a->render.palette_given)
+		a->render.fg.palette =
+			a->mode == RECORD_OFFCPU ? FS_PALETTE_IO : FS_PALETTE_HOTCOLD;
+	if (!a->render.fg.title || !a->render.fg.title[0])
+		a->render.fg.title = a->mode == RECORD_OFFCPU ? "Off-CPU Time Flame Graph"
+							      : "Hot/Cold Flame Graph";
+	return 0;
 }
 
 /* 0, -1 for --help, or an exit code after printing the problem. */
@@ -469,6 +610,8 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	a->sampler.nr_pids = a->nr_pids;
 	a->sampler.tids = a->tids;
 	a->sampler.nr_tids = a->nr_tids;
+	if (check_offcpu_args(a))
+		return EXIT_USAGE;
 	if (!a->output)
 		a->output = "flamegraph.svg";
 	if (a->out.format == RECORD_FORMAT_AUTO)
@@ -637,7 +780,10 @@ static void print_status(double elapsed, const struct sampler_stats *st)
 struct record_state {
 	struct record_args *args;
 	struct stack_table *stacks;
+	struct stack_table *offcpu_stacks; /* --hotcold: drawn apart, marked _[o] */
+	struct record_offcpu *offcpu;
 	struct u64_map pids_seen;
+	uint64_t cpu_samples, offcpu_ns;
 };
 
 static void on_sample(const struct sampler_sample *s, void *ctx)
@@ -657,8 +803,25 @@ static void on_sample(const struct sampler_sample *s, void *ctx)
 	 */
 	for (i = 0; i < s->nr_frames && !jit; i++)
 		jit = s->frames[i].dso == DSO_ANON;
+	if (s->kind == RECORD_KIND_OFFCPU) {
+		st->offcpu_ns += s->period;
+		stack_table__add(st->offcpu_stacks ? st->offcpu_stacks : st->stacks, s->comm,
+				 o->with_pid || jit ? s->pid : 0, o->with_tid ? s->tid : 0,
+				 s->frames, s->nr_frames, s->period);
+		return;
+	}
+	st->cpu_samples++;
+	/* hot/cold: CPU time in the unit of off-CPU time (a clock event's period is ns) */
 	stack_table__add(st->stacks, s->comm, o->with_pid || jit ? s->pid : 0,
-			 o->with_tid ? s->tid : 0, s->frames, s->nr_frames, 1);
+			 o->with_tid ? s->tid : 0, s->frames, s->nr_frames,
+			 st->args->mode == RECORD_HOTCOLD ? s->period : 1);
+}
+
+static void on_external(bool final, void *ctx)
+{
+	struct record_state *st = ctx;
+
+	record_offcpu__drain(st->offcpu, final);
 }
 
 /* Run the sampling loop until the target exits, the duration ends or a signal. */
@@ -686,21 +849,46 @@ static void record_loop(struct record_args *a, struct sampler *s, bool status_li
 		fprintf(stderr, "\r\033[K");
 }
 
-static const char *default_subtitle(const struct record_args *a, const struct sampler_stats *st,
-				    char *buf, size_t size)
+static const char *const state_names[] = {
+	[OFFCPU_STATE_ALL] = "any state",
+	[OFFCPU_STATE_INTERRUPTIBLE] = "interruptible",
+	[OFFCPU_STATE_UNINTERRUPTIBLE] = "uninterruptible",
+};
+
+static const char *default_subtitle(const struct record_args *a, const struct record_state *rs,
+				    const struct sampler_stats *st, char *buf, size_t size)
 {
 	char samples[FS_COUNT_BUFSIZE];
-	int n;
+	uint64_t cpu_samples = rs->cpu_samples;
+	size_t n = 0;
+	int w;
 
+	if (a->mode != RECORD_CPU) {
+		struct offcpu_stats ost;
+
+		record_offcpu__stats(rs->offcpu, &ost);
+		w = snprintf(buf, size, "off-CPU: %s blocks of %llu us or more%s%s, %.3f s",
+			     thousands(ost.blocks, samples, sizeof(samples)),
+			     (unsigned long long)(a->offcpu.min_block_ns / 1000),
+			     a->offcpu.state == OFFCPU_STATE_ALL ? "" : ", ",
+			     a->offcpu.state == OFFCPU_STATE_ALL ? ""
+								 : state_names[a->offcpu.state],
+			     (double)rs->offcpu_ns / 1e9);
+		if (w < 0 || (size_t)w >= size || a->mode == RECORD_OFFCPU)
+			return buf;
+		n = (size_t)w;
+		w = snprintf(buf + n, size - n, "; ");
+		n += w > 0 ? (size_t)w : 0;
+	}
 	if (a->sampler.period)
-		n = snprintf(buf, size, "%s, every %llu events, %s samples", st->event_name,
+		w = snprintf(buf + n, size - n, "%s, every %llu events, %s samples", st->event_name,
 			     (unsigned long long)a->sampler.period,
-			     thousands(st->samples, samples, sizeof(samples)));
+			     thousands(cpu_samples, samples, sizeof(samples)));
 	else
-		n = snprintf(buf, size, "%s at %u Hz, %s samples", st->event_name, a->sampler.freq,
-			     thousands(st->samples, samples, sizeof(samples)));
-	if (n > 0 && (size_t)n < size && (st->lost || st->lost_samples || st->throttled))
-		snprintf(buf + n, size - (size_t)n, ", %llu lost, %llu throttled",
+		w = snprintf(buf + n, size - n, "%s at %u Hz, %s samples", st->event_name,
+			     a->sampler.freq, thousands(cpu_samples, samples, sizeof(samples)));
+	if (w > 0 && n + (size_t)w < size && (st->lost || st->lost_samples || st->throttled))
+		snprintf(buf + n + (size_t)w, size - n - (size_t)w, ", %llu lost, %llu throttled",
 			 (unsigned long long)(st->lost + st->lost_samples),
 			 (unsigned long long)st->throttled);
 	return buf;
@@ -747,12 +935,26 @@ int cmd_record(int argc, char **argv)
 
 	state.args = &a;
 	state.stacks = stack_table__new();
+	if (a.mode == RECORD_HOTCOLD)
+		state.offcpu_stacks = stack_table__new();
 	a.sampler.on_sample = on_sample;
 	a.sampler.ctx = &state;
 	install_signal_handlers();
+	if (a.mode != RECORD_CPU) {
+		a.sampler.on_external = on_external;
+		state.offcpu = record_offcpu__open(&a.offcpu, &a.sampler);
+		if (!state.offcpu) {
+			ret = EXIT_FAILURE_RUNTIME;
+			goto out;
+		}
+	}
 	s = sampler__new(&a.sampler);
 	if (!s) {
 		explain_open_error(&a, errno);
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	if (state.offcpu && record_offcpu__attach(state.offcpu, s)) {
 		ret = EXIT_FAILURE_RUNTIME;
 		goto out;
 	}
@@ -769,13 +971,21 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	status_line = !a.quiet && isatty(STDERR_FILENO);
-	if (!a.quiet) {
-		if (a.sampler.period)
-			fprintf(stderr, "%s: sampling %s every %llu events on %u CPUs", cli_program,
-				st.event_name, (unsigned long long)a.sampler.period, st.nr_cpus);
+	if (!a.quiet && a.mode == RECORD_OFFCPU) {
+		fprintf(stderr, "%s: tracing off-CPU time (blocks of %llu us or more)%s\n",
+			cli_program, (unsigned long long)(a.offcpu.min_block_ns / 1000),
+			a.sampler.argv ? "" : "; Ctrl-C to stop");
+	} else if (!a.quiet) {
+		if (a.mode == RECORD_HOTCOLD)
+			fprintf(stderr, "%s: tracing off-CPU time, and ", cli_program);
 		else
-			fprintf(stderr, "%s: sampling %s at %u Hz on %u CPUs", cli_program,
-				st.event_name, a.sampler.freq ? a.sampler.freq : 997, st.nr_cpus);
+			fprintf(stderr, "%s: ", cli_program);
+		if (a.sampler.period)
+			fprintf(stderr, "sampling %s every %llu events on %u CPUs", st.event_name,
+				(unsigned long long)a.sampler.period, st.nr_cpus);
+		else
+			fprintf(stderr, "sampling %s at %u Hz on %u CPUs", st.event_name,
+				a.sampler.freq ? a.sampler.freq : 997, st.nr_cpus);
 		fprintf(stderr, "%s%s%s\n",
 			st.event_fallback ? " (no hardware cycles counter)" : "",
 			st.kernel_excluded && !a.sampler.no_kernel
@@ -791,13 +1001,33 @@ int cmd_record(int argc, char **argv)
 
 	if (!a.render.fg.subtitle) {
 		a.sampler.freq = a.sampler.freq ? a.sampler.freq : 997;
-		a.render.fg.subtitle = default_subtitle(&a, &st, subtitle, sizeof(subtitle));
+		a.render.fg.subtitle =
+			default_subtitle(&a, &state, &st, subtitle, sizeof(subtitle));
 	}
 	a.out.output = a.output;
 	a.out.render = &a.render;
-	ret = record_output__write(&a.out, state.stacks, sampler__processes(s), of);
+	ret = record_output__write(&a.out, state.stacks, state.offcpu_stacks, sampler__processes(s),
+				   of);
 	of = NULL;
-	if (!a.quiet) {
+	if (!a.quiet && state.offcpu) {
+		char blocks[FS_COUNT_BUFSIZE], samples[FS_COUNT_BUFSIZE];
+		struct offcpu_stats ost;
+
+		record_offcpu__stats(state.offcpu, &ost);
+		fprintf(stderr, "%s: %s off-CPU blocks, %.3f s off-CPU", cli_program,
+			thousands(ost.blocks, blocks, sizeof(blocks)),
+			(double)state.offcpu_ns / 1e9);
+		if (a.mode == RECORD_HOTCOLD)
+			fprintf(stderr, ", %s CPU samples",
+				thousands(state.cpu_samples, samples, sizeof(samples)));
+		fprintf(stderr, ", %zu process%s", state.pids_seen.count,
+			state.pids_seen.count == 1 ? "" : "es");
+		if (ret == EXIT_OK)
+			fprintf(stderr, "; wrote %s",
+				strcmp(a.output, "-") ? a.output : "standard output");
+		fprintf(stderr, "\n");
+		record_offcpu__report(state.offcpu);
+	} else if (!a.quiet) {
 		char samples[FS_COUNT_BUFSIZE];
 
 		fprintf(stderr, "%s: %s samples, %llu lost, %llu throttled, %zu process%s",
@@ -822,7 +1052,9 @@ int cmd_record(int argc, char **argv)
 out:
 	output_file__abort(of);
 	sampler__free(s);
+	record_offcpu__free(state.offcpu);
 	stack_table__free(state.stacks);
+	stack_table__free(state.offcpu_stacks);
 	u64_map__release(&state.pids_seen);
 	free(a.pids);
 	free(a.tids);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,15 +108,10 @@ static int cmp_file_frame(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static void file_frames__build(struct file_frames *ff, struct stack_table *stacks,
-			       struct symbolizer *sym, const struct process_table *pt)
+static void file_frames__collect(struct file_frames *ff, size_t *cap, struct stack_table *stacks)
 {
-	struct strbuf sb = STRBUF_INIT;
-	size_t i, j, cap = 0, n = stack_table__size(stacks), out = 0;
+	size_t i, j, n = stacks ? stack_table__size(stacks) : 0;
 
-	ff->v = NULL;
-	ff->n = 0;
-	ff->texts = strtab__new();
 	for (i = 0; i < n; i++) {
 		struct stack_entry e;
 
@@ -123,13 +119,28 @@ static void file_frames__build(struct file_frames *ff, struct stack_table *stack
 		for (j = 0; j < e.nr_frames; j++) {
 			if (e.frames[j].dso < DSO_FIRST_FILE)
 				continue;
-			if (ff->n == cap) {
-				cap = cap ? 2 * cap : 1024;
-				ff->v = xreallocarray(ff->v, cap, sizeof(*ff->v));
+			if (ff->n == *cap) {
+				*cap = *cap ? 2 * *cap : 1024;
+				ff->v = xreallocarray(ff->v, *cap, sizeof(*ff->v));
 			}
 			ff->v[ff->n++] = (struct file_frame){e.frames[j].dso, e.frames[j].addr, 0};
 		}
 	}
+}
+
+/* The frames of every table in @tables (NULL entries skipped). */
+static void file_frames__build(struct file_frames *ff, struct stack_table *const *tables,
+			       size_t nr_tables, struct symbolizer *sym,
+			       const struct process_table *pt)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, cap = 0, out = 0;
+
+	ff->v = NULL;
+	ff->n = 0;
+	ff->texts = strtab__new();
+	for (i = 0; i < nr_tables; i++)
+		file_frames__collect(ff, &cap, tables[i]);
 	if (ff->n)
 		qsort(ff->v, ff->n, sizeof(*ff->v), cmp_file_frame);
 	for (i = 0; i < ff->n; i++) {
@@ -165,38 +176,67 @@ static void file_frames__release(struct file_frames *ff)
 	strtab__free(ff->texts);
 }
 
+/*
+ * Frames of file text (one or more, ';'-separated), each with its own
+ * annotation (_[i]) replaced by @annotation.
+ */
+static void add_annotated_text(struct strbuf *sb, const char *text, const char *annotation)
+{
+	for (;;) {
+		const char *end = strchr(text, ';');
+		size_t len = end ? (size_t)(end - text) : strlen(text);
+
+		if (len >= 4 && !memcmp(text + len - 4, "_[i]", 4))
+			len -= 4;
+		strbuf_add(sb, text, len);
+		strbuf_addstr(sb, annotation);
+		if (!end)
+			break;
+		strbuf_addch(sb, ';');
+		text = end + 1;
+	}
+}
+
+/*
+ * One frame (or an inline chain).  @annotation, when not NULL, replaces the
+ * frame's own annotation (_[k], _[j], _[i]): hot/cold graphs mark off-CPU
+ * frames _[o] whatever they are.
+ */
 static void add_frame(struct strbuf *sb, struct symbolizer *sym, const struct file_frames *ff,
-		      pid_t pid, const struct sampler_frame *f)
+		      pid_t pid, const struct sampler_frame *f, const char *annotation)
 {
 	const char *name;
 
 	strbuf_addch(sb, ';');
 	if (f->dso == DSO_KERNEL) {
 		name = symbolizer__kernel(sym, f->addr);
-		add_name(sb, name ? name : "[kernel.kallsyms]", "_[k]");
+		add_name(sb, name ? name : "[kernel.kallsyms]", annotation ? annotation : "_[k]");
 		return;
 	}
 	if (f->dso == DSO_ANON) {
 		/* JIT code: named from the process's perf map, annotated as perf and FlameGraph do
 		 */
 		name = symbolizer__jit(sym, pid, f->addr);
-		if (name)
-			add_name(sb, name, "_[j]");
-		else
-			strbuf_addstr(sb, "[unknown]");
+		add_name(sb, name ? name : "[unknown]",
+			 annotation ? annotation
+			 : name	    ? "_[j]"
+				    : NULL);
 		return;
 	}
 	if (f->dso == DSO_UNKNOWN) {
-		strbuf_addstr(sb, "[unknown]");
+		add_name(sb, "[unknown]", annotation);
 		return;
 	}
-	strbuf_addstr(sb, file_frames__text(ff, f->dso, f->addr));
+	if (annotation)
+		add_annotated_text(sb, file_frames__text(ff, f->dso, f->addr), annotation);
+	else
+		strbuf_addstr(sb, file_frames__text(ff, f->dso, f->addr));
 }
 
 /* "comm[-pid[/tid]];outermost;...;leaf" */
 static void folded_stack(struct strbuf *sb, const struct record_output_options *o,
 			 struct symbolizer *sym, const struct file_frames *ff,
-			 const struct stack_entry *e)
+			 const struct stack_entry *e, const char *annotation)
 {
 	size_t i;
 
@@ -207,7 +247,51 @@ static void folded_stack(struct strbuf *sb, const struct record_output_options *
 	else if (o->with_pid)
 		strbuf_addf(sb, "-%d", e->pid);
 	for (i = e->nr_frames; i > 0; i--)
-		add_frame(sb, sym, ff, e->pid, &e->frames[i - 1]);
+		add_frame(sb, sym, ff, e->pid, &e->frames[i - 1], annotation);
+}
+
+/* Fold every stack of @stacks into @counts. */
+static void fold_table(struct stack_counts *counts, const struct record_output_options *o,
+		       struct symbolizer *sym, const struct file_frames *ff,
+		       struct stack_table *stacks, const char *annotation)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t i, n = stacks ? stack_table__size(stacks) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct stack_entry e;
+
+		stack_table__get(stacks, i, &e);
+		folded_stack(&line, o, sym, ff, &e, annotation);
+		stack_counts__add(counts, line.buf, line.len, (double)e.count);
+	}
+	strbuf_release(&line);
+}
+
+/* @counts scaled by @scale and rounded; lines that round to 0 are left out. */
+static int add_scaled(const char *stack, size_t len, double count, void *ctx)
+{
+	struct {
+		struct stack_counts *out;
+		double scale;
+	} *c = ctx;
+	double v = floor(count * c->scale + 0.5);
+
+	if (v > 0)
+		stack_counts__add(c->out, stack, len, v);
+	return 0;
+}
+
+static struct stack_counts *scale_counts(struct stack_counts *counts, double scale)
+{
+	struct {
+		struct stack_counts *out;
+		double scale;
+	} c = {stack_counts__new(), scale};
+
+	stack_counts__for_each_sorted(counts, add_scaled, &c);
+	stack_counts__free(counts);
+	return c.out;
 }
 
 /* Split a folded stack (names hold no ';', see add_name) into the profile. */
@@ -252,16 +336,16 @@ static void give_to_sudo_user(const char *path)
 }
 
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
-			 const struct process_table *pt, struct output_file *of)
+			 struct stack_table *offcpu_stacks, const struct process_table *pt,
+			 struct output_file *of)
 {
+	struct stack_table *tables[] = {stacks, offcpu_stacks};
 	struct symbolizer_options sym_opts;
 	struct file_frames ff;
 	struct symbolizer *sym;
 	struct stack_counts *counts = stack_counts__new();
 	struct folded_profile *profile = NULL;
 	const char *out_name = strcmp(o->output, "-") ? o->output : "standard output";
-	struct strbuf line = STRBUF_INIT;
-	size_t i, n = stack_table__size(stacks);
 	int ret, err;
 
 	symbolizer_options__init(&sym_opts);
@@ -270,15 +354,12 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	sym_opts.lines = o->lines;
 	sym_opts.memory_limit = o->symbol_memory;
 	sym = symbolizer__new(&sym_opts);
-	file_frames__build(&ff, stacks, sym, pt);
-	for (i = 0; i < n; i++) {
-		struct stack_entry e;
-
-		stack_table__get(stacks, i, &e);
-		folded_stack(&line, o, sym, &ff, &e);
-		stack_counts__add(counts, line.buf, line.len, (double)e.count);
-	}
+	file_frames__build(&ff, tables, 2, sym, pt);
+	fold_table(counts, o, sym, &ff, stacks, NULL);
+	fold_table(counts, o, sym, &ff, offcpu_stacks, "_[o]");
 	file_frames__release(&ff);
+	if (o->count_scale > 0 && o->count_scale != 1)
+		counts = scale_counts(counts, o->count_scale);
 	cli_report_symbolizer(sym);
 	if (o->format == RECORD_FORMAT_FOLDED) {
 		err = stack_counts__write(counts, output_file__stream(of));
@@ -304,7 +385,6 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	}
 	folded_profile__free(profile);
 	stack_counts__free(counts);
-	strbuf_release(&line);
 	symbolizer__free(sym);
 	return ret;
 }

@@ -29,15 +29,20 @@ struct record_output_options {
 	bool lines;		 /* "name file.c:LINE" frames */
 	size_t symbol_memory;	 /* bound on DWARF indexes, bytes; 0: the default */
 	const char *output;	 /* path, or "-" */
+	/* 0 or 1: counts as added; else multiplied by it and rounded (ns -> us: 1e-3) */
+	double count_scale;
 	struct render_args *render;
 };
 
 /*
- * Write @stacks to @of (consumed: committed or aborted).  Under sudo the
- * file is given to SUDO_UID/SUDO_GID.  Prints problems; returns an exit code.
+ * Write @stacks, and @offcpu_stacks (may be NULL) with every frame
+ * annotated _[o] for hot/cold graphs, to @of (consumed: committed or
+ * aborted).  Under sudo the file is given to SUDO_UID/SUDO_GID.  Prints
+ * problems; returns an exit code.
  */
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
-			 const struct process_table *pt, struct output_file *of);
+			 struct stack_table *offcpu_stacks, const struct process_table *pt,
+			 struct output_file *of);
 
 /* Open @path with the desktop's opener (xdg-open), as the invoking user under sudo. */
 void record_output__open_viewer(const char *path);
