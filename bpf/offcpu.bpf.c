@@ -32,8 +32,7 @@
 const volatile bool copy_mode = true;
 const volatile bool kernel_stacks = true;
 const volatile bool system_wide = false;
-const volatile bool by_tid = false; /* targets holds thread ids, not process ids */
-const volatile bool use_find_vma = true;
+const volatile bool by_tid = false;  /* targets holds thread ids, not process ids */
 const volatile int state_filter = 0; /* 0 all, 1 interruptible, 2 uninterruptible */
 const volatile __u64 min_block_ns = 0;
 const volatile __u64 max_block_ns = 0;
@@ -120,12 +119,6 @@ static __always_inline bool is_target(__u32 pid, __u32 tid)
 	return system_wide || bpf_map_lookup_elem(&targets, &key);
 }
 
-static long vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	*(__u64 *)data = vma->vm_end;
-	return 0;
-}
-
 /*
  * Copy the user stack from @sp, page by page: a page that is not present
  * cannot be faulted in here, so the copy stops there.  Bytes copied.
@@ -159,7 +152,7 @@ static __always_inline void take_user_state(struct offcpu_block *b)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
-	__u64 sp, end = 0;
+	__u64 sp, top, fs, end = 0;
 
 	b->has_user_regs = 0;
 	b->stack_size = 0;
@@ -189,9 +182,20 @@ static __always_inline void take_user_state(struct offcpu_block *b)
 	b->regs[OFFCPU_REG_CS] = BPF_CORE_READ(regs, cs);
 	b->regs[OFFCPU_REG_SS] = BPF_CORE_READ(regs, ss);
 	b->has_user_regs = 1;
-	/* copy no further than the end of the stack's mapping */
-	if (use_find_vma)
-		bpf_find_vma(task, sp, vma_end, &end, 0);
+	/*
+	 * Copy no further than the stack in use goes: the main thread's ends
+	 * where the kernel put argc (mm->start_stack), a thread's under its
+	 * TLS block (glibc and musl put the thread control block that fs
+	 * points to at the top of the thread's stack mapping).  (bpf_find_vma()
+	 * would tell the mapping's end, but under the scheduler it defers its
+	 * unlock to an irq_work: an interrupt per block, costly in a VM.)
+	 */
+	top = BPF_CORE_READ(task, mm, start_stack);
+	fs = BPF_CORE_READ(task, thread.fsbase);
+	if (top > sp)
+		end = top;
+	if (fs > sp && (!end || fs < end))
+		end = fs;
 	b->stack_size = copy_user_stack(b, sp, end);
 	if (!b->stack_size)
 		count(OFFCPU_CNT_USTACK_MISSING, 1);

@@ -148,7 +148,6 @@ static void configure(struct offcpu_trace *t)
 	s->rodata->kernel_stacks = !o->no_kernel_stacks;
 	s->rodata->system_wide = o->system_wide;
 	s->rodata->by_tid = o->nr_tids > 0;
-	s->rodata->use_find_vma = have_helper(BPF_FUNC_find_vma);
 	s->rodata->state_filter = o->state == OFFCPU_STATE_INTERRUPTIBLE     ? 1
 				  : o->state == OFFCPU_STATE_UNINTERRUPTIBLE ? 2
 									     : 0;
