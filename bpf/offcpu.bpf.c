@@ -151,7 +151,7 @@ static __always_inline __u32 copy_user_stack(struct offcpu_block *b, __u64 sp, _
 static __always_inline void take_user_state(struct offcpu_block *b)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
+	struct pt_regs *regs, r;
 	__u64 sp, top, fs, end = 0;
 
 	b->has_user_regs = 0;
@@ -161,26 +161,29 @@ static __always_inline void take_user_state(struct offcpu_block *b)
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return;
-	b->regs[OFFCPU_REG_IP] = BPF_CORE_READ(regs, ip);
-	b->regs[OFFCPU_REG_SP] = sp = BPF_CORE_READ(regs, sp);
-	b->regs[OFFCPU_REG_BP] = BPF_CORE_READ(regs, bp);
-	b->regs[OFFCPU_REG_BX] = BPF_CORE_READ(regs, bx);
-	b->regs[OFFCPU_REG_R12] = BPF_CORE_READ(regs, r12);
-	b->regs[OFFCPU_REG_R13] = BPF_CORE_READ(regs, r13);
-	b->regs[OFFCPU_REG_R14] = BPF_CORE_READ(regs, r14);
-	b->regs[OFFCPU_REG_R15] = BPF_CORE_READ(regs, r15);
-	b->regs[OFFCPU_REG_AX] = BPF_CORE_READ(regs, ax);
-	b->regs[OFFCPU_REG_CX] = BPF_CORE_READ(regs, cx);
-	b->regs[OFFCPU_REG_DX] = BPF_CORE_READ(regs, dx);
-	b->regs[OFFCPU_REG_SI] = BPF_CORE_READ(regs, si);
-	b->regs[OFFCPU_REG_DI] = BPF_CORE_READ(regs, di);
-	b->regs[OFFCPU_REG_R8] = BPF_CORE_READ(regs, r8);
-	b->regs[OFFCPU_REG_R9] = BPF_CORE_READ(regs, r9);
-	b->regs[OFFCPU_REG_R10] = BPF_CORE_READ(regs, r10);
-	b->regs[OFFCPU_REG_R11] = BPF_CORE_READ(regs, r11);
-	b->regs[OFFCPU_REG_FLAGS] = BPF_CORE_READ(regs, flags);
-	b->regs[OFFCPU_REG_CS] = BPF_CORE_READ(regs, cs);
-	b->regs[OFFCPU_REG_SS] = BPF_CORE_READ(regs, ss);
+	/* one read of the whole frame: the x86-64 pt_regs layout is the user ABI's */
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return;
+	b->regs[OFFCPU_REG_IP] = r.ip;
+	b->regs[OFFCPU_REG_SP] = sp = r.sp;
+	b->regs[OFFCPU_REG_BP] = r.bp;
+	b->regs[OFFCPU_REG_BX] = r.bx;
+	b->regs[OFFCPU_REG_R12] = r.r12;
+	b->regs[OFFCPU_REG_R13] = r.r13;
+	b->regs[OFFCPU_REG_R14] = r.r14;
+	b->regs[OFFCPU_REG_R15] = r.r15;
+	b->regs[OFFCPU_REG_AX] = r.ax;
+	b->regs[OFFCPU_REG_CX] = r.cx;
+	b->regs[OFFCPU_REG_DX] = r.dx;
+	b->regs[OFFCPU_REG_SI] = r.si;
+	b->regs[OFFCPU_REG_DI] = r.di;
+	b->regs[OFFCPU_REG_R8] = r.r8;
+	b->regs[OFFCPU_REG_R9] = r.r9;
+	b->regs[OFFCPU_REG_R10] = r.r10;
+	b->regs[OFFCPU_REG_R11] = r.r11;
+	b->regs[OFFCPU_REG_FLAGS] = r.flags;
+	b->regs[OFFCPU_REG_CS] = r.cs;
+	b->regs[OFFCPU_REG_SS] = r.ss;
 	b->has_user_regs = 1;
 	/*
 	 * Copy no further than the stack in use goes: the main thread's ends
