@@ -213,11 +213,13 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 
 	if (!is_target(pid, tid))
 		return;
-	/* a preempted task is runnable, whatever state it was about to enter */
-	state = preempt ? 0 : task_state(prev);
-	if ((state_filter == 1 && !(state & TASK_INTERRUPTIBLE)) ||
-	    (state_filter == 2 && !(state & TASK_UNINTERRUPTIBLE)))
-		return;
+	if (state_filter) {
+		/* a preempted task is runnable, whatever state it was about to enter */
+		state = preempt ? 0 : task_state(prev);
+		if ((state_filter == 1 && !(state & TASK_INTERRUPTIBLE)) ||
+		    (state_filter == 2 && !(state & TASK_UNINTERRUPTIBLE)))
+			return;
+	}
 	b = bpf_map_lookup_elem(&blocks, &tid);
 	if (!b) {
 		void *z = bpf_map_lookup_elem(&zero_block, &zero);
@@ -232,8 +234,8 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	}
 	b->pid = pid;
 	b->tid = tid;
-	bpf_get_current_comm(b->comm, sizeof(b->comm));
 	if (copy_mode) {
+		bpf_get_current_comm(b->comm, sizeof(b->comm));
 		long n = 0;
 
 		if (kernel_stacks) {
@@ -264,26 +266,24 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	b->start_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline void add_total(struct offcpu_block *b, __u64 delta)
+/*
+ * A key is only ever updated at the switch-in of its own thread, which no
+ * two CPUs do at once: plain additions are enough.
+ */
+static __always_inline void add_total(struct offcpu_block *b, struct task_struct *next, __u64 delta)
 {
 	struct offcpu_key key = {b->pid, b->tid, b->ustack_id, b->kstack_id};
 	struct offcpu_value *v = bpf_map_lookup_elem(&totals, &key), init = {delta, 1};
 
 	if (v) {
-		__sync_fetch_and_add(&v->ns, delta);
-		__sync_fetch_and_add(&v->count, 1);
+		v->ns += delta;
+		v->count++;
 		return;
 	}
-	__builtin_memcpy(init.comm, b->comm, sizeof(init.comm));
+	/* the name the thread has now: read once per key rather than at every block */
+	BPF_CORE_READ_STR_INTO(&init.comm, next, comm);
 	if (!bpf_map_update_elem(&totals, &key, &init, BPF_NOEXIST))
 		return;
-	/* another CPU added it meanwhile, or the map is full */
-	v = bpf_map_lookup_elem(&totals, &key);
-	if (v) {
-		__sync_fetch_and_add(&v->ns, delta);
-		__sync_fetch_and_add(&v->count, 1);
-		return;
-	}
 	count(OFFCPU_CNT_DROPPED, 1);
 	count(OFFCPU_CNT_DROPPED_NS, delta);
 }
@@ -303,7 +303,7 @@ static __always_inline void switch_in(struct task_struct *next)
 		return;
 	count(OFFCPU_CNT_BLOCKS, 1);
 	if (!copy_mode) {
-		add_total(b, delta);
+		add_total(b, next, delta);
 		return;
 	}
 	/* the record keeps the start: user space takes end - start */
