@@ -234,25 +234,16 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	}
 	b->pid = pid;
 	b->tid = tid;
+	/* kernel stacks by id: few distinct ones at a context switch, read once each */
+	b->kstack_id = kernel_stacks ? bpf_get_stackid(ctx, &stacks, SKIP_FRAMES) : -1;
+	if (kernel_stacks && b->kstack_id < 0)
+		count(b->kstack_id == -EEXIST ? OFFCPU_CNT_KSTACK_COLLISION
+					      : OFFCPU_CNT_KSTACK_MISSING,
+		      1);
 	if (copy_mode) {
 		bpf_get_current_comm(b->comm, sizeof(b->comm));
-		long n = 0;
-
-		if (kernel_stacks) {
-			n = bpf_get_stack(ctx, b->kernel_ips, sizeof(b->kernel_ips), SKIP_FRAMES);
-			if (n < 0) {
-				count(OFFCPU_CNT_KSTACK_MISSING, 1);
-				n = 0;
-			}
-		}
-		b->nr_kernel_ips = (__u32)n / sizeof(__u64);
 		take_user_state(b);
 	} else {
-		b->kstack_id = kernel_stacks ? bpf_get_stackid(ctx, &stacks, SKIP_FRAMES) : -1;
-		if (kernel_stacks && b->kstack_id < 0)
-			count(b->kstack_id == -EEXIST ? OFFCPU_CNT_KSTACK_COLLISION
-						      : OFFCPU_CNT_KSTACK_MISSING,
-			      1);
 		b->ustack_id = -1;
 		if (BPF_CORE_READ(prev, mm)) {
 			b->ustack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);

@@ -51,20 +51,18 @@ enum offcpu_counter {
  * Per-thread state from switch-out to switch-in, and (copy mode) the ring
  * buffer record: the header, then stack_size bytes of user stack from
  * regs[OFFCPU_REG_SP].  The map value is header + the copy size + one page.
+ * Kernel stacks are ids in the stack map in both modes.
  */
 struct offcpu_block {
 	__u64 start_ns;	 /* switch-out; 0: not off-CPU */
 	__u64 end_ns;	 /* switch-in */
 	__u32 pid, tid;	 /* tgid, thread */
-	__s32 kstack_id; /* fp mode */
-	__s32 ustack_id;
-	__u32 nr_kernel_ips;
+	__s32 kstack_id; /* in the stack map; < 0: none */
+	__s32 ustack_id; /* fp mode */
 	__u32 stack_size;
 	__u32 has_user_regs;
-	__u32 pad;
 	char comm[OFFCPU_COMM_LEN];
 	__u64 regs[OFFCPU_NR_REGS];
-	__u64 kernel_ips[OFFCPU_MAX_KERNEL_IPS];
 	unsigned char stack[];
 };
 

@@ -24,6 +24,7 @@
 #include "bpf/offcpu.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/u64_map.h"
 #include "common/xalloc.h"
 #include "bpf/offcpu.skel.h" /* generated in $(BUILD)/gen */
 
@@ -33,8 +34,14 @@
 #define DEFAULT_MAX_KEYS   65536
 #define BTF_PATH	   "/sys/kernel/btf/vmlinux"
 
+struct kernel_stack {
+	size_t nr;
+	uint64_t ips[OFFCPU_MAX_KERNEL_IPS];
+};
+
 struct offcpu_trace {
 	struct offcpu_options opts;
+	struct u64_map kernel_stacks; /* stack id -> struct kernel_stack (copy mode) */
 	struct offcpu_bpf *skel;
 	struct ring_buffer *ring;
 	bool raw_tp, attached, finished;
@@ -160,9 +167,8 @@ static void configure(struct offcpu_trace *t)
 	bpf_map__set_value_size(s->maps.blocks, (uint32_t)block);
 	bpf_map__set_value_size(s->maps.zero_block, (uint32_t)block);
 	bpf_map__set_max_entries(s->maps.events, copy ? ring : 4096);
-	bpf_map__set_max_entries(s->maps.stacks, copy		 ? 1
-						 : o->max_stacks ? o->max_stacks
-								 : DEFAULT_MAX_STACKS);
+	bpf_map__set_max_entries(s->maps.stacks,
+				 o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS);
 	bpf_map__set_max_entries(s->maps.totals, copy	       ? 1
 						 : o->max_keys ? o->max_keys
 							       : DEFAULT_MAX_KEYS);
@@ -268,10 +274,15 @@ fail:
 
 void offcpu_trace__free(struct offcpu_trace *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
 	ring_buffer__free(t->ring);
 	offcpu_bpf__destroy(t->skel);
+	for (i = 0; t->kernel_stacks.slots && i <= t->kernel_stacks.mask; i++)
+		free(t->kernel_stacks.slots[i].value);
+	u64_map__release(&t->kernel_stacks);
 	free(t);
 }
 
@@ -320,6 +331,40 @@ static void deliver(struct offcpu_trace *t, struct offcpu_event *ev)
 	t->opts.on_event(ev, t->opts.ctx);
 }
 
+/* The ips of stack @id (leaf first, up to the first 0); 0 when there is none. */
+static size_t read_stack(int fd, int32_t id, uint64_t *ips)
+{
+	size_t n;
+
+	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+		return 0;
+	for (n = 0; n < OFFCPU_MAX_KERNEL_IPS && ips[n]; n++)
+		;
+	return n;
+}
+
+/*
+ * The kernel stack with id @id, read from the stack map once and kept: a
+ * bucket keeps the first stack stored in it (another one gets -EEXIST), so
+ * an id always means the same stack.
+ */
+static const uint64_t *kernel_stack(struct offcpu_trace *t, int32_t id, size_t *nr)
+{
+	struct kernel_stack *k;
+
+	*nr = 0;
+	if (id < 0)
+		return NULL;
+	k = u64_map__get(&t->kernel_stacks, (uint32_t)id);
+	if (!k) {
+		k = xcalloc(1, sizeof(*k));
+		k->nr = read_stack(bpf_map__fd(t->skel->maps.stacks), id, k->ips);
+		u64_map__set(&t->kernel_stacks, (uint32_t)id, k);
+	}
+	*nr = k->nr;
+	return k->ips;
+}
+
 /* A copy-mode block from the ring buffer; anything malformed is skipped. */
 static int handle_record(void *ctx, void *data, size_t size)
 {
@@ -328,8 +373,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct offcpu_event ev = {0};
 	int r;
 
-	if (size < sizeof(*b) || b->stack_size > size - sizeof(*b) ||
-	    b->nr_kernel_ips > OFFCPU_MAX_KERNEL_IPS || b->end_ns < b->start_ns)
+	if (size < sizeof(*b) || b->stack_size > size - sizeof(*b) || b->end_ns < b->start_ns)
 		return 0;
 	ev.pid = (pid_t)b->pid;
 	ev.tid = (pid_t)b->tid;
@@ -339,8 +383,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	ev.end_ns = b->end_ns;
 	ev.blocked_ns = b->end_ns - b->start_ns;
 	ev.count = 1;
-	ev.kernel_ips = (const uint64_t *)b->kernel_ips;
-	ev.nr_kernel_ips = b->nr_kernel_ips;
+	ev.kernel_ips = kernel_stack(t, b->kstack_id, &ev.nr_kernel_ips);
 	ev.has_user_regs = b->has_user_regs;
 	if (b->has_user_regs) {
 		for (r = 0; r < OFFCPU_NR_REGS; r++)
@@ -374,18 +417,6 @@ int offcpu_trace__poll(struct offcpu_trace *t, int timeout_ms)
 int offcpu_trace__fd(const struct offcpu_trace *t)
 {
 	return t->ring ? ring_buffer__epoll_fd(t->ring) : -1;
-}
-
-/* The ips of stack @id (leaf first, up to the first 0); 0 when there is none. */
-static size_t read_stack(int fd, int32_t id, uint64_t *ips)
-{
-	size_t n;
-
-	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
-		return 0;
-	for (n = 0; n < OFFCPU_MAX_KERNEL_IPS && ips[n]; n++)
-		;
-	return n;
 }
 
 /* fp mode: one event per key of the kernel's sums */
