@@ -114,7 +114,7 @@ $(BUILD)/gen/vmlinux.h:
 			"or give VMLINUX_BTF=FILE (any vmlinux with BTF)" >&2; exit 1; fi
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BUILD)/gen/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(wildcard bpf/*.bpf.h) bpf/user_regs.h $(BUILD)/gen/vmlinux.h
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I. -I$(BUILD)/gen \

@@ -17,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/offcpu.h"
+#include "bpf/user_stack.bpf.h"
 
 #define TASK_INTERRUPTIBLE   1
 #define TASK_UNINTERRUPTIBLE 2
@@ -119,87 +120,25 @@ static __always_inline bool is_target(__u32 pid, __u32 tid)
 	return system_wide || bpf_map_lookup_elem(&targets, &key);
 }
 
-/*
- * Copy the user stack from @sp, page by page: a page that is not present
- * cannot be faulted in here, so the copy stops there.  Bytes copied.
- */
-static __always_inline __u32 copy_user_stack(struct offcpu_block *b, __u64 sp, __u64 end)
-{
-	__u64 want = stack_copy;
-	__u32 off = 0, len;
-	int i;
-
-	if (end > sp && end - sp < want)
-		want = end - sp;
-	for (i = 0; i < MAX_COPY_PAGES; i++) {
-		if (off >= want || off > stack_copy)
-			break;
-		len = PAGE_SIZE - ((sp + off) & (PAGE_SIZE - 1));
-		if (len > want - off)
-			len = want - off;
-		if (len > PAGE_SIZE)
-			break;
-		if (bpf_probe_read_user(b->stack + off, len, (const void *)(sp + off))) {
-			count(OFFCPU_CNT_COPY_SHORT, 1);
-			break;
-		}
-		off += len;
-	}
-	return off;
-}
-
+/* The user registers and stack in use of the current task into @b (copy mode). */
 static __always_inline void take_user_state(struct offcpu_block *b)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs, r;
-	__u64 sp, top, fs, end = 0;
+	struct pt_regs *regs;
+	bool short_copy = false;
 
 	b->has_user_regs = 0;
 	b->stack_size = 0;
 	if (!BPF_CORE_READ(task, mm)) /* a kernel thread */
 		return;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!regs)
+	if (!regs || user_regs_read(b->regs, regs))
 		return;
-	/* one read of the whole frame: the x86-64 pt_regs layout is the user ABI's */
-	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
-		return;
-	b->regs[OFFCPU_REG_IP] = r.ip;
-	b->regs[OFFCPU_REG_SP] = sp = r.sp;
-	b->regs[OFFCPU_REG_BP] = r.bp;
-	b->regs[OFFCPU_REG_BX] = r.bx;
-	b->regs[OFFCPU_REG_R12] = r.r12;
-	b->regs[OFFCPU_REG_R13] = r.r13;
-	b->regs[OFFCPU_REG_R14] = r.r14;
-	b->regs[OFFCPU_REG_R15] = r.r15;
-	b->regs[OFFCPU_REG_AX] = r.ax;
-	b->regs[OFFCPU_REG_CX] = r.cx;
-	b->regs[OFFCPU_REG_DX] = r.dx;
-	b->regs[OFFCPU_REG_SI] = r.si;
-	b->regs[OFFCPU_REG_DI] = r.di;
-	b->regs[OFFCPU_REG_R8] = r.r8;
-	b->regs[OFFCPU_REG_R9] = r.r9;
-	b->regs[OFFCPU_REG_R10] = r.r10;
-	b->regs[OFFCPU_REG_R11] = r.r11;
-	b->regs[OFFCPU_REG_FLAGS] = r.flags;
-	b->regs[OFFCPU_REG_CS] = r.cs;
-	b->regs[OFFCPU_REG_SS] = r.ss;
 	b->has_user_regs = 1;
-	/*
-	 * Copy no further than the stack in use goes: the main thread's ends
-	 * where the kernel put argc (mm->start_stack), a thread's under its
-	 * TLS block (glibc and musl put the thread control block that fs
-	 * points to at the top of the thread's stack mapping).  (bpf_find_vma()
-	 * would tell the mapping's end, but under the scheduler it defers its
-	 * unlock to an irq_work: an interrupt per block, costly in a VM.)
-	 */
-	top = BPF_CORE_READ(task, mm, start_stack);
-	fs = BPF_CORE_READ(task, thread.fsbase);
-	if (top > sp)
-		end = top;
-	if (fs > sp && (!end || fs < end))
-		end = fs;
-	b->stack_size = copy_user_stack(b, sp, end);
+	b->stack_size =
+		user_stack_copy(b->stack, stack_copy, task, b->regs[USER_REG_SP], &short_copy);
+	if (short_copy)
+		count(OFFCPU_CNT_COPY_SHORT, 1);
 	if (!b->stack_size)
 		count(OFFCPU_CNT_USTACK_MISSING, 1);
 }

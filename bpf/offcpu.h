@@ -9,31 +9,8 @@
 
 #define OFFCPU_MAX_KERNEL_IPS 127 /* kernel.perf_event_max_stack's default */
 #define OFFCPU_COMM_LEN	      16
-/* user registers kept at switch-out, in this order */
-enum offcpu_reg {
-	OFFCPU_REG_IP,
-	OFFCPU_REG_SP,
-	OFFCPU_REG_BP,
-	OFFCPU_REG_BX,
-	OFFCPU_REG_R12,
-	OFFCPU_REG_R13,
-	OFFCPU_REG_R14,
-	OFFCPU_REG_R15,
-	OFFCPU_REG_AX,
-	OFFCPU_REG_CX,
-	OFFCPU_REG_DX,
-	OFFCPU_REG_SI,
-	OFFCPU_REG_DI,
-	OFFCPU_REG_R8,
-	OFFCPU_REG_R9,
-	OFFCPU_REG_R10,
-	OFFCPU_REG_R11,
-	OFFCPU_REG_FLAGS,
-	OFFCPU_REG_CS,
-	OFFCPU_REG_SS,
-	OFFCPU_NR_REGS,
-};
 
+#include "bpf/user_regs.h"
 enum offcpu_counter {
 	OFFCPU_CNT_BLOCKS,	     /* blocks that passed the filters */
 	OFFCPU_CNT_KSTACK_COLLISION, /* bpf_get_stackid() -EEXIST */
@@ -50,7 +27,7 @@ enum offcpu_counter {
 /*
  * Per-thread state from switch-out to switch-in, and (copy mode) the ring
  * buffer record: the header, then stack_size bytes of user stack from
- * regs[OFFCPU_REG_SP].  The map value is header + the copy size + one page.
+ * regs[USER_REG_SP].  The map value is header + the copy size + one page.
  * Kernel stacks are ids in the stack map in both modes.
  */
 struct offcpu_block {
@@ -62,7 +39,7 @@ struct offcpu_block {
 	__u32 stack_size;
 	__u32 has_user_regs;
 	char comm[OFFCPU_COMM_LEN];
-	__u64 regs[OFFCPU_NR_REGS];
+	__u64 regs[USER_NR_REGS];
 	unsigned char stack[];
 };
 

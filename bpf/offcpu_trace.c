@@ -312,17 +312,17 @@ int offcpu_trace__attach(struct offcpu_trace *t, char *err, size_t err_len)
 
 /* ---- records ---- */
 
-static const int perf_reg_of[OFFCPU_NR_REGS] = {
-	[OFFCPU_REG_IP] = PERF_REG_X86_IP,   [OFFCPU_REG_SP] = PERF_REG_X86_SP,
-	[OFFCPU_REG_BP] = PERF_REG_X86_BP,   [OFFCPU_REG_BX] = PERF_REG_X86_BX,
-	[OFFCPU_REG_R12] = PERF_REG_X86_R12, [OFFCPU_REG_R13] = PERF_REG_X86_R13,
-	[OFFCPU_REG_R14] = PERF_REG_X86_R14, [OFFCPU_REG_R15] = PERF_REG_X86_R15,
-	[OFFCPU_REG_AX] = PERF_REG_X86_AX,   [OFFCPU_REG_CX] = PERF_REG_X86_CX,
-	[OFFCPU_REG_DX] = PERF_REG_X86_DX,   [OFFCPU_REG_SI] = PERF_REG_X86_SI,
-	[OFFCPU_REG_DI] = PERF_REG_X86_DI,   [OFFCPU_REG_R8] = PERF_REG_X86_R8,
-	[OFFCPU_REG_R9] = PERF_REG_X86_R9,   [OFFCPU_REG_R10] = PERF_REG_X86_R10,
-	[OFFCPU_REG_R11] = PERF_REG_X86_R11, [OFFCPU_REG_FLAGS] = PERF_REG_X86_FLAGS,
-	[OFFCPU_REG_CS] = PERF_REG_X86_CS,   [OFFCPU_REG_SS] = PERF_REG_X86_SS,
+static const int perf_reg_of[USER_NR_REGS] = {
+	[USER_REG_IP] = PERF_REG_X86_IP,   [USER_REG_SP] = PERF_REG_X86_SP,
+	[USER_REG_BP] = PERF_REG_X86_BP,   [USER_REG_BX] = PERF_REG_X86_BX,
+	[USER_REG_R12] = PERF_REG_X86_R12, [USER_REG_R13] = PERF_REG_X86_R13,
+	[USER_REG_R14] = PERF_REG_X86_R14, [USER_REG_R15] = PERF_REG_X86_R15,
+	[USER_REG_AX] = PERF_REG_X86_AX,   [USER_REG_CX] = PERF_REG_X86_CX,
+	[USER_REG_DX] = PERF_REG_X86_DX,   [USER_REG_SI] = PERF_REG_X86_SI,
+	[USER_REG_DI] = PERF_REG_X86_DI,   [USER_REG_R8] = PERF_REG_X86_R8,
+	[USER_REG_R9] = PERF_REG_X86_R9,   [USER_REG_R10] = PERF_REG_X86_R10,
+	[USER_REG_R11] = PERF_REG_X86_R11, [USER_REG_FLAGS] = PERF_REG_X86_FLAGS,
+	[USER_REG_CS] = PERF_REG_X86_CS,   [USER_REG_SS] = PERF_REG_X86_SS,
 };
 
 static void deliver(struct offcpu_trace *t, struct offcpu_event *ev)
@@ -386,7 +386,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	ev.kernel_ips = kernel_stack(t, b->kstack_id, &ev.nr_kernel_ips);
 	ev.has_user_regs = b->has_user_regs;
 	if (b->has_user_regs) {
-		for (r = 0; r < OFFCPU_NR_REGS; r++)
+		for (r = 0; r < USER_NR_REGS; r++)
 			ev.user_regs[perf_reg_of[r]] = b->regs[r];
 		ev.stack = b->stack;
 		ev.stack_size = b->stack_size;
