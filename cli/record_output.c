@@ -116,7 +116,7 @@ static void file_frames__collect(struct file_frames *ff, size_t *cap, struct sta
 		struct stack_entry e;
 
 		stack_table__get(stacks, i, &e);
-		for (j = 0; j < e.nr_frames; j++) {
+		for (j = 0; e.count && j < e.nr_frames; j++) {
 			if (e.frames[j].dso < DSO_FIRST_FILE)
 				continue;
 			if (ff->n == *cap) {
@@ -262,6 +262,8 @@ static void fold_table(struct stack_counts *counts, const struct record_output_o
 		struct stack_entry e;
 
 		stack_table__get(stacks, i, &e);
+		if (!e.count)
+			continue; /* all of it freed (--malloc=live) */
 		folded_stack(&line, o, sym, ff, &e, annotation);
 		stack_counts__add(counts, line.buf, line.len, (double)e.count);
 	}

@@ -48,8 +48,8 @@ void stack_table__free(struct stack_table *t)
 	free(t);
 }
 
-void stack_table__add(struct stack_table *t, const char *comm, pid_t pid, pid_t tid,
-		      const struct sampler_frame *frames, size_t nr_frames, uint64_t count)
+size_t stack_table__add(struct stack_table *t, const char *comm, pid_t pid, pid_t tid,
+			const struct sampler_frame *frames, size_t nr_frames, uint64_t count)
 {
 	struct key_head head = {.pid = pid, .tid = tid};
 	size_t i, comm_len = strlen(comm);
@@ -73,6 +73,13 @@ void stack_table__add(struct stack_table *t, const char *comm, pid_t pid, pid_t 
 		memset(t->counts + old, 0, (t->cap - old) * sizeof(*t->counts));
 	}
 	t->counts[id] += count;
+	return id;
+}
+
+void stack_table__sub(struct stack_table *t, size_t id, uint64_t count)
+{
+	if (id < strtab__count(t->keys))
+		t->counts[id] = t->counts[id] > count ? t->counts[id] - count : 0;
 }
 
 size_t stack_table__size(const struct stack_table *t)

@@ -21,8 +21,11 @@ struct stack_table;
 struct stack_table *stack_table__new(void);
 void stack_table__free(struct stack_table *t);
 
-void stack_table__add(struct stack_table *t, const char *comm, pid_t pid, pid_t tid,
-		      const struct sampler_frame *frames, size_t nr_frames, uint64_t count);
+/* Add @count to the stack's entry; returns the entry's index (for stack_table__sub()). */
+size_t stack_table__add(struct stack_table *t, const char *comm, pid_t pid, pid_t tid,
+			const struct sampler_frame *frames, size_t nr_frames, uint64_t count);
+/* Take @count back from entry @id (not below 0): memory freed since it was allocated. */
+void stack_table__sub(struct stack_table *t, size_t id, uint64_t count);
 
 /* One distinct stack; pointers valid until the next add or free. */
 struct stack_entry {
@@ -34,8 +37,8 @@ struct stack_entry {
 };
 
 size_t stack_table__size(const struct stack_table *t);
-/* Entry @i (0 <= i < size), in order of first appearance; the frames are decoded
- * into a buffer the next get reuses. */
+/* Entry @i (0 <= i < size), in order of first appearance (its count may be 0);
+ * the frames are decoded into a buffer the next get reuses. */
 void stack_table__get(struct stack_table *t, size_t i, struct stack_entry *e);
 
 #endif
