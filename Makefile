@@ -126,6 +126,7 @@ $(BUILD)/gen/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< >$@
 
 $(BUILD)/bpf/offcpu_trace.o $(BUILD)/fuzz/obj/bpf/offcpu_trace.o: $(BUILD)/gen/bpf/offcpu.skel.h
+$(BUILD)/bpf/malloc_trace.o $(BUILD)/fuzz/obj/bpf/malloc_trace.o: $(BUILD)/gen/bpf/malloc.skel.h
 
 # Files pulled in with .incbin are not seen by -MMD.
 $(BUILD)/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)

@@ -17,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/offcpu.h"
+#include "bpf/targets.bpf.h"
 #include "bpf/user_stack.bpf.h"
 
 #define TASK_INTERRUPTIBLE   1
@@ -39,14 +40,6 @@ const volatile __u64 min_block_ns = 0;
 const volatile __u64 max_block_ns = 0;
 const volatile __u32 stack_copy = 0; /* bytes; blocks' value size is header + this + a page */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader once this much is waiting */
-
-/* process (or thread) ids to trace */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
 
 /* thread id -> its block in progress; the value size is set at load */
 struct {
@@ -273,29 +266,8 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 	return on_switch(ctx, preempt, prev, next);
 }
 
-/* a traced process's new processes are traced too (threads share its pid already) */
-static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
-{
-	__u32 ppid = BPF_CORE_READ(parent, tgid), pid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
-
-	if (system_wide || by_tid || pid == ppid || !bpf_map_lookup_elem(&targets, &ppid))
-		return 0;
-	bpf_map_update_elem(&targets, &pid, &one, BPF_ANY);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(sched_process_fork_btf, struct task_struct *parent, struct task_struct *child)
-{
-	return on_fork(parent, child);
-}
-
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
-{
-	return on_fork(parent, child);
-}
+/* a traced process's new processes are traced too */
+TARGETS_FOLLOW_FORKS(system_wide || by_tid)
 
 /* a thread's block slot goes with it */
 static __always_inline int on_exit(struct task_struct *p)

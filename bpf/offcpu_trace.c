@@ -7,23 +7,20 @@
 #include "bpf/offcpu_trace.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <linux/capability.h>
 
+#include "bpf/bpf_loader.h"
 #include "bpf/offcpu.h"
 #include "common/log.h"
-#include "common/strbuf.h"
 #include "common/u64_map.h"
 #include "common/xalloc.h"
 #include "bpf/offcpu.skel.h" /* generated in $(BUILD)/gen */
@@ -32,7 +29,6 @@
 #define DEFAULT_RING_BYTES (16U << 20)
 #define DEFAULT_MAX_STACKS 16384
 #define DEFAULT_MAX_KEYS   65536
-#define BTF_PATH	   "/sys/kernel/btf/vmlinux"
 
 struct kernel_stack {
 	size_t nr;
@@ -49,96 +45,19 @@ struct offcpu_trace {
 	uint32_t stack_copy;
 };
 
-/* ---- libbpf's messages: to the debug log, and kept while loading for the verifier's log ---- */
-
-static struct strbuf *load_log; /* non-NULL while a load is under way */
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[1024];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (load_log && level <= LIBBPF_INFO)
-		strbuf_addstr(load_log, line);
-	fs_debug("%.*s", (int)strcspn(line, "\n"), line);
-	return 0;
-}
-
-/* ---- checks ---- */
-
-static bool has_capability(int cap)
-{
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return false;
-	return d[cap / 32].effective & (1U << (cap % 32));
-}
-
-static bool bpf_permitted(void)
-{
-	return geteuid() == 0 || has_capability(CAP_SYS_ADMIN) ||
-	       (has_capability(39 /* CAP_BPF */) && has_capability(38 /* CAP_PERFMON */));
-}
-
-/* tp_btf needs the tracepoint's BTF (btf_trace_sched_switch), absent on some kernels */
-static bool have_tp_btf(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0 &&
-	     btf__find_by_name_kind(btf, "btf_trace_sched_process_fork", BTF_KIND_TYPEDEF) > 0 &&
-	     btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
-}
-
-static bool have_helper(enum bpf_func_id id)
-{
-	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, id, NULL) > 0;
-}
-
-/* What the kernel must have: 0, or -EOPNOTSUPP with the missing feature in @err. */
+/* What off-CPU tracing needs beyond bpf_loader__check(): 0, or -errno with the reason. */
 static int check_kernel(const struct offcpu_options *o, char *err, size_t len)
 {
-	const char *missing = NULL;
+	int ret = bpf_loader__check(err, len);
 
+	if (ret)
+		return ret;
 	if (o->stack_mode == OFFCPU_STACKS_COPY &&
-	    libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0)
-		missing = "the BPF ring buffer (Linux 5.8)";
-	else if (!have_helper(BPF_FUNC_get_current_task_btf))
-		missing = "bpf_get_current_task_btf() (Linux 5.11)";
-	else if (o->stack_mode == OFFCPU_STACKS_COPY && !have_helper(BPF_FUNC_task_pt_regs))
-		missing = "bpf_task_pt_regs() (Linux 5.15)";
-	if (!missing)
-		return 0;
-	snprintf(err, len, "the kernel is too old: no %s", missing);
-	return -EOPNOTSUPP;
-}
-
-/* Save the verifier's log to a new file; its path into @path, or "" on failure. */
-static void save_log(const struct offcpu_options *o, const struct strbuf *log, char *path,
-		     size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	if (o->verifier_log_path) {
-		snprintf(path, len, "%s", o->verifier_log_path);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	} else {
-		snprintf(path, len, "%s/flamesamp-verifier-XXXXXX", dir && *dir ? dir : "/tmp");
-		fd = mkstemp(path);
+	    !bpf_loader__have_helper(BPF_FUNC_task_pt_regs)) {
+		snprintf(err, len, "the kernel is too old: no bpf_task_pt_regs() (Linux 5.15)");
+		return -EOPNOTSUPP;
 	}
-	if (fd < 0 || write(fd, log->buf, log->len) != (ssize_t)log->len) {
-		path[0] = '\0';
-	}
-	if (fd >= 0)
-		close(fd);
+	return 0;
 }
 
 /* ---- life cycle ---- */
@@ -187,8 +106,9 @@ static int handle_record(void *ctx, void *data, size_t size);
 
 struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *err, size_t err_len)
 {
+	static const char *const tracepoints[] = {"sched_switch", "sched_process_fork",
+						  "sched_process_exit", NULL};
 	struct offcpu_trace *t = xcalloc(1, sizeof(*t));
-	struct strbuf log = STRBUF_INIT;
 	size_t i;
 	int ret = 0;
 
@@ -198,25 +118,10 @@ struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *
 	t->stack_copy = (t->stack_copy + 7) & ~7u;
 	if (t->stack_copy > OFFCPU_MAX_STACK_COPY)
 		t->stack_copy = OFFCPU_MAX_STACK_COPY;
-	libbpf_set_print(libbpf_print);
-	if (access(BTF_PATH, R_OK)) {
-		snprintf(err, err_len,
-			 "the kernel has no BTF (%s): off-CPU tracing needs a kernel built with "
-			 "CONFIG_DEBUG_INFO_BTF",
-			 BTF_PATH);
-		ret = -ENOENT;
-		goto fail;
-	}
-	if (!bpf_permitted()) {
-		snprintf(err, err_len,
-			 "BPF is not permitted: run as root (or with CAP_BPF and CAP_PERFMON)");
-		ret = -EPERM;
-		goto fail;
-	}
 	ret = check_kernel(opts, err, err_len);
 	if (ret)
 		goto fail;
-	t->raw_tp = opts->force_raw_tp || !have_tp_btf();
+	t->raw_tp = opts->force_raw_tp || !bpf_loader__have_tp_btf(tracepoints);
 	t->skel = offcpu_bpf__open();
 	if (!t->skel) {
 		ret = -errno;
@@ -224,27 +129,9 @@ struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *
 		goto fail;
 	}
 	configure(t);
-	load_log = &log;
-	ret = offcpu_bpf__load(t->skel);
-	load_log = NULL;
-	if (ret) {
-		char path[512];
-
-		ret = ret < 0 ? ret : -EINVAL;
-		if (ret == -EPERM && !bpf_permitted()) {
-			snprintf(err, err_len,
-				 "BPF is not permitted: run as root (or with CAP_BPF "
-				 "and CAP_PERFMON)");
-		} else if (strstr(log.buf ? log.buf : "", "BEGIN PROG LOAD LOG")) {
-			save_log(opts, &log, path, sizeof(path));
-			snprintf(err, err_len,
-				 "the kernel's verifier rejected the BPF program (%s)%s%s",
-				 strerror(-ret), path[0] ? "; its log is in " : "", path);
-		} else {
-			snprintf(err, err_len, "cannot load the BPF program: %s", strerror(-ret));
-		}
+	ret = bpf_loader__load(t->skel->skeleton, opts->verifier_log_path, err, err_len);
+	if (ret)
 		goto fail;
-	}
 	for (i = 0; i < opts->nr_pids && !ret; i++)
 		ret = offcpu_trace__add_pid(t, opts->pids[i]);
 	for (i = 0; i < opts->nr_tids && !ret; i++)
@@ -263,10 +150,8 @@ struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *
 			goto fail;
 		}
 	}
-	strbuf_release(&log);
 	return t;
 fail:
-	strbuf_release(&log);
 	offcpu_trace__free(t);
 	errno = -ret;
 	return NULL;
@@ -288,13 +173,7 @@ void offcpu_trace__free(struct offcpu_trace *t)
 
 int offcpu_trace__add_pid(struct offcpu_trace *t, pid_t pid)
 {
-	uint32_t key = (uint32_t)pid;
-	uint8_t one = 1;
-
-	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
-				 BPF_ANY))
-		return -errno;
-	return 0;
+	return bpf_loader__add_target(t->skel->maps.targets, pid);
 }
 
 int offcpu_trace__attach(struct offcpu_trace *t, char *err, size_t err_len)
@@ -311,19 +190,6 @@ int offcpu_trace__attach(struct offcpu_trace *t, char *err, size_t err_len)
 }
 
 /* ---- records ---- */
-
-static const int perf_reg_of[USER_NR_REGS] = {
-	[USER_REG_IP] = PERF_REG_X86_IP,   [USER_REG_SP] = PERF_REG_X86_SP,
-	[USER_REG_BP] = PERF_REG_X86_BP,   [USER_REG_BX] = PERF_REG_X86_BX,
-	[USER_REG_R12] = PERF_REG_X86_R12, [USER_REG_R13] = PERF_REG_X86_R13,
-	[USER_REG_R14] = PERF_REG_X86_R14, [USER_REG_R15] = PERF_REG_X86_R15,
-	[USER_REG_AX] = PERF_REG_X86_AX,   [USER_REG_CX] = PERF_REG_X86_CX,
-	[USER_REG_DX] = PERF_REG_X86_DX,   [USER_REG_SI] = PERF_REG_X86_SI,
-	[USER_REG_DI] = PERF_REG_X86_DI,   [USER_REG_R8] = PERF_REG_X86_R8,
-	[USER_REG_R9] = PERF_REG_X86_R9,   [USER_REG_R10] = PERF_REG_X86_R10,
-	[USER_REG_R11] = PERF_REG_X86_R11, [USER_REG_FLAGS] = PERF_REG_X86_FLAGS,
-	[USER_REG_CS] = PERF_REG_X86_CS,   [USER_REG_SS] = PERF_REG_X86_SS,
-};
 
 static void deliver(struct offcpu_trace *t, struct offcpu_event *ev)
 {
@@ -371,7 +237,6 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct offcpu_trace *t = ctx;
 	const struct offcpu_block *b = data;
 	struct offcpu_event ev = {0};
-	int r;
 
 	if (size < sizeof(*b) || b->stack_size > size - sizeof(*b) || b->end_ns < b->start_ns)
 		return 0;
@@ -386,8 +251,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	ev.kernel_ips = kernel_stack(t, b->kstack_id, &ev.nr_kernel_ips);
 	ev.has_user_regs = b->has_user_regs;
 	if (b->has_user_regs) {
-		for (r = 0; r < USER_NR_REGS; r++)
-			ev.user_regs[perf_reg_of[r]] = b->regs[r];
+		user_regs__to_perf((const uint64_t *)b->regs, ev.user_regs);
 		ev.stack = b->stack;
 		ev.stack_size = b->stack_size;
 	}
@@ -464,24 +328,13 @@ void offcpu_trace__finish(struct offcpu_trace *t)
 
 void offcpu_trace__stats(const struct offcpu_trace *t, struct offcpu_stats *stats)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(t->skel->maps.counters);
-	uint64_t sums[OFFCPU_NR_COUNTERS] = {0}, *values;
-	uint32_t c;
-	int cpu;
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t sums[OFFCPU_NR_COUNTERS];
 
 	memset(stats, 0, sizeof(*stats));
 	stats->events = t->events;
 	stats->attach = t->raw_tp ? "raw_tp" : "tp_btf";
-	if (ncpus <= 0)
-		return;
-	values = xreallocarray(NULL, (size_t)ncpus, sizeof(*values));
-	for (c = 0; c < OFFCPU_NR_COUNTERS; c++) {
-		if (bpf_map_lookup_elem(fd, &c, values))
-			continue;
-		for (cpu = 0; cpu < ncpus; cpu++)
-			sums[c] += values[cpu];
-	}
-	free(values);
+	bpf_loader__sum_counters(fd, OFFCPU_NR_COUNTERS, sums);
 	stats->blocks = sums[OFFCPU_CNT_BLOCKS];
 	stats->kernel_stack_collisions = sums[OFFCPU_CNT_KSTACK_COLLISION];
 	stats->user_stack_collisions = sums[OFFCPU_CNT_USTACK_COLLISION];
