@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/record_malloc.h"
 #include "cli/record_offcpu.h"
 #include "cli/record_output.h"
 #include "cli/render_options.h"
@@ -58,6 +59,14 @@ static void usage(FILE *out)
 		"                       interruptible (S: sleeps, waits for input), uninterruptible\n"
 		"                       (D: disk I/O, some locks) or all (default, preemption\n"
 		"                       included)\n"
+		"Allocations (BPF uprobes on the target's allocator; root):\n"
+		"      --malloc[=MODE]  where memory is allocated instead of CPU time: MODE bytes\n"
+		"                       (default: bytes requested per stack), count (calls) or\n"
+		"                       live (bytes still allocated when recording ends)\n"
+		"      --malloc-sample N  record one allocation in N, weights scaled by N\n"
+		"      --malloc-lib PATH  the allocator to probe (default: the target's libc),\n"
+		"                       e.g. libjemalloc.so.2 or a static binary itself\n"
+		"      --malloc-max-live N  live mode: blocks tracked at most (default 10000000)\n"
 		"Sampling:\n"
 		"  -F, --freq HZ        samples per second per CPU (default 997)\n"
 		"  -c, --count PERIOD   one sample every PERIOD events instead of -F\n"
@@ -122,6 +131,10 @@ enum {
 	OPT_MIN_BLOCK,
 	OPT_MAX_BLOCK,
 	OPT_STATE,
+	OPT_MALLOC,
+	OPT_MALLOC_SAMPLE,
+	OPT_MALLOC_LIB,
+	OPT_MALLOC_MAX_LIVE,
 };
 
 static const struct option record_options[] = {
@@ -146,6 +159,10 @@ static const struct option record_options[] = {
 	{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
 	{"max-block", required_argument, NULL, OPT_MAX_BLOCK},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"malloc", optional_argument, NULL, OPT_MALLOC},
+	{"malloc-sample", required_argument, NULL, OPT_MALLOC_SAMPLE},
+	{"malloc-lib", required_argument, NULL, OPT_MALLOC_LIB},
+	{"malloc-max-live", required_argument, NULL, OPT_MALLOC_MAX_LIVE},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"pid", no_argument, NULL, OPT_PID},
@@ -162,11 +179,14 @@ enum record_mode {
 	RECORD_CPU,	/* CPU samples */
 	RECORD_OFFCPU,	/* off-CPU time */
 	RECORD_HOTCOLD, /* both, in microseconds */
+	RECORD_MALLOC,	/* allocations */
 };
 
 struct record_args {
 	enum record_mode mode;
 	struct offcpu_options offcpu;
+	struct record_malloc_options malloc;
+	bool malloc_option_given; /* --malloc-sample, --malloc-lib or --malloc-max-live */
 	bool offcpu_filter_given; /* --min-block, --max-block or --state */
 	bool min_block_given;
 	struct sampler_options sampler;
@@ -455,6 +475,40 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		return 0;
 	case OPT_STATE:
 		return parse_state(arg, a);
+	case OPT_MALLOC:
+		if (a->mode != RECORD_CPU && a->mode != RECORD_MALLOC) {
+			cli_error("--malloc cannot be combined with --offcpu or --hotcold");
+			return -1;
+		}
+		a->mode = RECORD_MALLOC;
+		if (!arg || !strcmp(arg, "bytes")) {
+			a->malloc.mode = RECORD_MALLOC_BYTES;
+		} else if (!strcmp(arg, "count")) {
+			a->malloc.mode = RECORD_MALLOC_COUNT;
+		} else if (!strcmp(arg, "live")) {
+			a->malloc.mode = RECORD_MALLOC_LIVE;
+		} else {
+			cli_error(
+				"invalid value for --malloc: '%s' (expected bytes, count or live)",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_MALLOC_SAMPLE:
+	case OPT_MALLOC_MAX_LIVE:
+		if (cli_parse_int(c == OPT_MALLOC_SAMPLE ? "--malloc-sample" : "--malloc-max-live",
+				  arg, 1, 1L << 40, &v))
+			return -1;
+		if (c == OPT_MALLOC_SAMPLE)
+			a->malloc.sample_every = (uint64_t)v;
+		else
+			a->malloc.max_live = (uint64_t)v;
+		a->malloc_option_given = true;
+		return 0;
+	case OPT_MALLOC_LIB:
+		a->malloc.library = arg;
+		a->malloc_option_given = true;
+		return 0;
 	case OPT_CALL_GRAPH:
 		return parse_call_graph(arg, &a->sampler);
 	case 'g':
@@ -498,11 +552,59 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 	}
 }
 
+static const char *const malloc_titles[] = {
+	[RECORD_MALLOC_BYTES] = "Allocation Flame Graph: bytes allocated",
+	[RECORD_MALLOC_COUNT] = "Allocation Flame Graph: allocation calls",
+	[RECORD_MALLOC_LIVE] = "Allocation Flame Graph: bytes still allocated",
+};
+
+/* The allocation options and what they exclude; fills a->malloc.  0, or -1 after printing. */
+static int check_malloc_args(struct record_args *a)
+{
+	if (a->offcpu_filter_given) {
+		cli_error("--min-block, --max-block and --state need --offcpu or --hotcold");
+		return -1;
+	}
+	if (a->freq_given || a->period_given || a->event_given) {
+		cli_error("-F, -c and -e set how CPU time is sampled: --malloc samples none");
+		return -1;
+	}
+	if (a->sampler.system_wide || a->nr_tids) {
+		cli_error("--malloc traces processes: give -p PID or a command");
+		return -1;
+	}
+	if (a->sampler.call_graph != SAMPLER_CALL_GRAPH_FP &&
+	    a->sampler.stack_copy > MALLOC_MAX_STACK_COPY) {
+		cli_error("--call-graph SIZE: allocation stack copies are at most %d bytes",
+			  MALLOC_MAX_STACK_COPY);
+		return -1;
+	}
+	a->malloc.pids = a->pids;
+	a->malloc.nr_pids = a->nr_pids;
+	a->malloc.stack_copy = a->sampler.stack_copy;
+	a->sampler.event = SAMPLER_EVENT_NONE;
+	/* user stacks: the allocation happens in user space */
+	a->sampler.no_kernel = true;
+	if (!a->render.count_name_given)
+		a->render.fg.count_name = a->malloc.mode == RECORD_MALLOC_COUNT ? "calls" : "bytes";
+	if (!a->render.palette_given)
+		a->render.fg.palette = FS_PALETTE_MEM;
+	if (!a->render.fg.title || !a->render.fg.title[0])
+		a->render.fg.title = malloc_titles[a->malloc.mode];
+	return 0;
+}
+
 /* The off-CPU options and what they exclude; fills a->offcpu.  0, or -1 after printing. */
 static int check_offcpu_args(struct record_args *a)
 {
 	struct offcpu_options *o = &a->offcpu;
 
+	if (a->mode != RECORD_MALLOC && a->malloc_option_given) {
+		cli_error("--malloc-sample, --malloc-lib and --malloc-max-live need --malloc");
+		return -1;
+	}
+	if (a->mode == RECORD_MALLOC)
+		return check_malloc_args(a);
 	if (a->mode == RECORD_CPU) {
 		if (a->offcpu_filter_given) {
 			cli_error(
@@ -782,6 +884,7 @@ struct record_state {
 	struct stack_table *stacks;
 	struct stack_table *offcpu_stacks; /* --hotcold: drawn apart, marked _[o] */
 	struct record_offcpu *offcpu;
+	struct record_malloc *malloc;
 	struct u64_map pids_seen;
 	uint64_t cpu_samples, offcpu_ns;
 };
@@ -803,6 +906,11 @@ static void on_sample(const struct sampler_sample *s, void *ctx)
 	 */
 	for (i = 0; i < s->nr_frames && !jit; i++)
 		jit = s->frames[i].dso == DSO_ANON;
+	if (s->kind == RECORD_KIND_ALLOC || s->kind == RECORD_KIND_FREE) {
+		record_malloc__account(st->malloc, st->stacks, s, s->comm,
+				       o->with_pid || jit ? s->pid : 0, o->with_tid ? s->tid : 0);
+		return;
+	}
 	if (s->kind == RECORD_KIND_OFFCPU) {
 		st->offcpu_ns += s->period;
 		stack_table__add(st->offcpu_stacks ? st->offcpu_stacks : st->stacks, s->comm,
@@ -821,7 +929,10 @@ static void on_external(bool final, void *ctx)
 {
 	struct record_state *st = ctx;
 
-	record_offcpu__drain(st->offcpu, final);
+	if (st->offcpu)
+		record_offcpu__drain(st->offcpu, final);
+	if (st->malloc)
+		record_malloc__drain(st->malloc, final);
 }
 
 /* Run the sampling loop until the target exits, the duration ends or a signal. */
@@ -940,7 +1051,14 @@ int cmd_record(int argc, char **argv)
 	a.sampler.on_sample = on_sample;
 	a.sampler.ctx = &state;
 	install_signal_handlers();
-	if (a.mode != RECORD_CPU) {
+	if (a.mode == RECORD_MALLOC) {
+		a.sampler.on_external = on_external;
+		state.malloc = record_malloc__open(&a.malloc, &a.sampler);
+		if (!state.malloc) {
+			ret = EXIT_FAILURE_RUNTIME;
+			goto out;
+		}
+	} else if (a.mode != RECORD_CPU) {
 		a.sampler.on_external = on_external;
 		state.offcpu = record_offcpu__open(&a.offcpu, &a.sampler);
 		if (!state.offcpu) {
@@ -954,7 +1072,8 @@ int cmd_record(int argc, char **argv)
 		ret = EXIT_FAILURE_RUNTIME;
 		goto out;
 	}
-	if (state.offcpu && record_offcpu__attach(state.offcpu, s)) {
+	if ((state.offcpu && record_offcpu__attach(state.offcpu, s)) ||
+	    (state.malloc && record_malloc__attach(state.malloc, s))) {
 		ret = EXIT_FAILURE_RUNTIME;
 		goto out;
 	}
@@ -971,7 +1090,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	status_line = !a.quiet && isatty(STDERR_FILENO);
-	if (!a.quiet && a.mode == RECORD_OFFCPU) {
+	if (!a.quiet && a.mode == RECORD_MALLOC) {
+		fprintf(stderr, "%s: tracing allocations%s\n", cli_program,
+			a.sampler.argv ? "" : "; Ctrl-C to stop");
+	} else if (!a.quiet && a.mode == RECORD_OFFCPU) {
 		fprintf(stderr, "%s: tracing off-CPU time (blocks of %llu us or more)%s\n",
 			cli_program, (unsigned long long)(a.offcpu.min_block_ns / 1000),
 			a.sampler.argv ? "" : "; Ctrl-C to stop");
@@ -999,7 +1121,10 @@ int cmd_record(int argc, char **argv)
 	if (sampler__child(s) > 0)
 		child_status = sampler__reap_child(s);
 
-	if (!a.render.fg.subtitle) {
+	if (!a.render.fg.subtitle && state.malloc) {
+		a.render.fg.subtitle =
+			record_malloc__subtitle(state.malloc, subtitle, sizeof(subtitle));
+	} else if (!a.render.fg.subtitle) {
 		a.sampler.freq = a.sampler.freq ? a.sampler.freq : 997;
 		a.render.fg.subtitle =
 			default_subtitle(&a, &state, &st, subtitle, sizeof(subtitle));
@@ -1009,7 +1134,12 @@ int cmd_record(int argc, char **argv)
 	ret = record_output__write(&a.out, state.stacks, state.offcpu_stacks, sampler__processes(s),
 				   of);
 	of = NULL;
-	if (!a.quiet && state.offcpu) {
+	if (!a.quiet && state.malloc) {
+		record_malloc__report(state.malloc);
+		if (ret == EXIT_OK)
+			fprintf(stderr, "%s: wrote %s\n", cli_program,
+				strcmp(a.output, "-") ? a.output : "standard output");
+	} else if (!a.quiet && state.offcpu) {
 		char blocks[FS_COUNT_BUFSIZE], samples[FS_COUNT_BUFSIZE];
 		struct offcpu_stats ost;
 
@@ -1053,6 +1183,7 @@ out:
 	output_file__abort(of);
 	sampler__free(s);
 	record_offcpu__free(state.offcpu);
+	record_malloc__free(state.malloc);
 	stack_table__free(state.stacks);
 	stack_table__free(state.offcpu_stacks);
 	u64_map__release(&state.pids_seen);

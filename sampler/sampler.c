@@ -64,7 +64,7 @@ struct external_record {
 	pid_t pid, tid;
 	uint32_t kind;
 	bool has_user_regs;
-	uint64_t weight;
+	uint64_t weight, data;
 	uint64_t nr_callchain; /* perf layout: PERF_CONTEXT_KERNEL, ips, PERF_CONTEXT_USER, ips */
 	uint64_t stack_size;
 	char comm[16]; /* "" for the process table's */
@@ -854,6 +854,7 @@ static void handle_external(struct sampler *s, uint64_t time, const struct exter
 	sample.time = time;
 	sample.period = x->weight;
 	sample.kind = x->kind;
+	sample.data = x->data;
 	sample.cpu = (uint32_t)-1;
 	sample.frames = s->frames;
 	sample.nr_frames =
@@ -1070,6 +1071,7 @@ void sampler__add_external(struct sampler *s, const struct sampler_external_samp
 	x->tid = e->tid;
 	x->kind = e->kind;
 	x->weight = e->weight;
+	x->data = e->data;
 	x->nr_callchain = nr_chain;
 	x->has_user_regs = e->has_user_regs;
 	x->stack_size = e->has_user_regs ? e->stack_size : 0;

@@ -63,6 +63,7 @@ struct sampler_sample {
 	pid_t pid, tid;
 	uint32_t cpu;
 	uint32_t kind;	       /* 0 for perf samples; an external sample's kind */
+	uint64_t data;	       /* an external sample's data */
 	uint64_t time, period; /* an external sample's weight is its period */
 	const char *comm;      /* the thread's name when the sample was taken */
 	size_t nr_frames;
@@ -87,9 +88,10 @@ typedef void (*sampler_external_fn)(bool final, void *ctx);
 struct sampler_external_sample {
 	uint64_t time; /* CLOCK_MONOTONIC ns (the clock of the sampler's records); 0: now */
 	pid_t pid, tid;
-	uint64_t weight;	    /* delivered as the sample's period */
-	uint32_t kind;		    /* delivered as the sample's kind; not 0 */
-	const char *comm;	    /* NULL: the thread's name in the process table */
+	uint64_t weight;  /* delivered as the sample's period */
+	uint32_t kind;	  /* delivered as the sample's kind; not 0 */
+	uint64_t data;	  /* delivered as the sample's data (the caller's: an address...) */
+	const char *comm; /* NULL: the thread's name in the process table */
 	const uint64_t *kernel_ips; /* leaf first; return addresses */
 	size_t nr_kernel_ips;
 	const uint64_t *user_ips; /* frame-pointer chain, leaf first (user_ips[0]: the pc) */
