@@ -21,6 +21,7 @@
 #include <asm/perf_regs.h>
 #include <linux/perf_event.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/mapped_file.h"
 #include "common/xalloc.h"
@@ -78,6 +79,31 @@ struct external_record {
  */
 #define MAX_SPARE_BUFFERS 1024
 
+/*
+ * External samples repeat: a loop that allocates, or blocks, from one place
+ * sends the same call chain, registers and stack bytes again and again, and
+ * unwinding them costs microseconds each.  The frames are a function of the
+ * process's mappings, the call chain, the registers CFI starts from and the
+ * stack bytes, so an exact repeat of those reuses them.  The key leaves out
+ * the registers other than ip, sp and bp: they hold loop counters that would
+ * defeat the cache, and x86-64 CFI finds frames from sp and bp (rules on
+ * other registers occur only inside prologues, never at a call's return or
+ * in a system call, where these samples are taken).
+ */
+#define UNWIND_CACHE_SLOTS  1024
+#define UNWIND_CACHE_BYTES  8192 /* chain and stack of a sample, at most */
+#define UNWIND_CACHE_FRAMES 256
+
+struct unwind_cache_entry {
+	uint64_t hash, generation;
+	pid_t pid;
+	uint64_t ip, sp, bp;
+	size_t nr_chain, stack_size;
+	unsigned char *bytes; /* the chain, then the stack */
+	size_t nr_frames;
+	struct sampler_frame *frames;
+};
+
 struct sampler {
 	struct sampler_options opts;
 	struct perf_event_attr attr;
@@ -104,6 +130,8 @@ struct sampler {
 	struct unwinder unwinder;
 	struct sampler_frame *frames;
 	size_t max_frames;
+	struct unwind_cache_entry *unwind_cache; /* UNWIND_CACHE_SLOTS */
+	uint64_t unwind_cache_hits;
 
 	struct {
 		pid_t pid, tid;
@@ -477,6 +505,7 @@ struct sampler *sampler__new(const struct sampler_options *opts)
 	}
 	s->max_frames = 4096;
 	s->frames = xreallocarray(NULL, s->max_frames, sizeof(*s->frames));
+	s->unwind_cache = xcalloc(UNWIND_CACHE_SLOTS, sizeof(*s->unwind_cache));
 	s->processes = process_table__new();
 	if (opts->call_graph == SAMPLER_CALL_GRAPH_FP) {
 		unwinder_init_frame_pointer(&s->unwinder, !opts->no_kernel);
@@ -570,6 +599,11 @@ void sampler__free(struct sampler *s)
 	process_table__free(s->processes);
 	free(s->queue);
 	free(s->exits);
+	for (i = 0; s->unwind_cache && i < UNWIND_CACHE_SLOTS; i++) {
+		free(s->unwind_cache[i].bytes);
+		free(s->unwind_cache[i].frames);
+	}
+	free(s->unwind_cache);
 	free(s->frames);
 	free(s->pollfds);
 	free(s->rings);
@@ -833,6 +867,59 @@ static void hold_exit(struct sampler *s, pid_t pid, pid_t tid)
 	s->nr_exits++;
 }
 
+static uint64_t external_key(const struct external_record *x, const uint64_t *regs, size_t *len)
+{
+	const unsigned char *bytes = (const unsigned char *)(x + 1);
+
+	*len = x->nr_callchain * 8 + (x->has_user_regs ? x->stack_size : 0);
+	return fs_hash_bytes(bytes, x->nr_callchain * 8,
+			     fs_hash_bytes(regs + PERF_REG_X86_64_MAX,
+					   x->has_user_regs ? x->stack_size : 0,
+					   regs[PERF_REG_X86_IP] ^ (regs[PERF_REG_X86_SP] << 1) ^
+						   (uint64_t)x->pid));
+}
+
+static struct unwind_cache_entry *cache_find(struct sampler *s, const struct external_record *x,
+					     const uint64_t *regs, uint64_t hash, uint64_t gen)
+{
+	struct unwind_cache_entry *e = &s->unwind_cache[hash % UNWIND_CACHE_SLOTS];
+	const unsigned char *chain = (const unsigned char *)(x + 1);
+
+	if (!e->frames || e->hash != hash || e->pid != x->pid || e->generation != gen ||
+	    e->nr_chain != x->nr_callchain || e->stack_size != x->stack_size ||
+	    e->ip != regs[PERF_REG_X86_IP] || e->sp != regs[PERF_REG_X86_SP] ||
+	    e->bp != regs[PERF_REG_X86_BP])
+		return NULL;
+	if (memcmp(e->bytes, chain, x->nr_callchain * 8) ||
+	    memcmp(e->bytes + x->nr_callchain * 8, regs + PERF_REG_X86_64_MAX, x->stack_size))
+		return NULL;
+	return e;
+}
+
+static void cache_store(struct sampler *s, const struct external_record *x, const uint64_t *regs,
+			uint64_t hash, uint64_t gen, size_t len, size_t nr_frames)
+{
+	struct unwind_cache_entry *e = &s->unwind_cache[hash % UNWIND_CACHE_SLOTS];
+
+	if (!e->bytes) {
+		e->bytes = xmalloc(UNWIND_CACHE_BYTES);
+		e->frames = xreallocarray(NULL, UNWIND_CACHE_FRAMES, sizeof(*e->frames));
+	}
+	e->hash = hash;
+	e->generation = gen;
+	e->pid = x->pid;
+	e->ip = regs[PERF_REG_X86_IP];
+	e->sp = regs[PERF_REG_X86_SP];
+	e->bp = regs[PERF_REG_X86_BP];
+	e->nr_chain = x->nr_callchain;
+	e->stack_size = x->stack_size;
+	memcpy(e->bytes, x + 1, x->nr_callchain * 8);
+	memcpy(e->bytes + x->nr_callchain * 8, regs + PERF_REG_X86_64_MAX,
+	       len - x->nr_callchain * 8);
+	e->nr_frames = nr_frames;
+	memcpy(e->frames, s->frames, nr_frames * sizeof(*e->frames));
+}
+
 /* An external sample: the same unwinding and delivery as handle_sample(). */
 static void handle_external(struct sampler *s, uint64_t time, const struct external_record *x)
 {
@@ -857,9 +944,28 @@ static void handle_external(struct sampler *s, uint64_t time, const struct exter
 	sample.data = x->data;
 	sample.cpu = (uint32_t)-1;
 	sample.frames = s->frames;
-	sample.nr_frames =
-		s->unwinder.unwind(&s->unwinder, &in, s->processes, s->frames,
-				   s->opts.max_stack ? s->opts.max_stack : s->max_frames);
+	if (x->has_user_regs) {
+		size_t len;
+		uint64_t hash = external_key(x, regs, &len);
+		uint64_t gen = process_table__maps_generation(s->processes, x->pid);
+		const struct unwind_cache_entry *e = cache_find(s, x, regs, hash, gen);
+
+		if (e) {
+			sample.frames = e->frames;
+			sample.nr_frames = e->nr_frames;
+			s->unwind_cache_hits++;
+		} else {
+			sample.nr_frames = s->unwinder.unwind(
+				&s->unwinder, &in, s->processes, s->frames,
+				s->opts.max_stack ? s->opts.max_stack : s->max_frames);
+			if (len <= UNWIND_CACHE_BYTES && sample.nr_frames <= UNWIND_CACHE_FRAMES)
+				cache_store(s, x, regs, hash, gen, len, sample.nr_frames);
+		}
+	} else {
+		sample.nr_frames =
+			s->unwinder.unwind(&s->unwinder, &in, s->processes, s->frames,
+					   s->opts.max_stack ? s->opts.max_stack : s->max_frames);
+	}
 	sample.comm = x->comm[0] ? x->comm
 				 : process_table__thread_comm(s->processes, sample.pid, sample.tid);
 	s->stats.samples++;
@@ -1040,9 +1146,10 @@ void sampler__stop(struct sampler *s)
 	for (i = 0; i < s->nr_exits; i++)
 		apply_exit(s, s->exits[i].pid, s->exits[i].tid);
 	s->nr_exits = 0;
-	fs_debug("sampler: %llu records read, %llu samples, %llu corrupt",
+	fs_debug("sampler: %llu records read, %llu samples, %llu corrupt, %llu external samples "
+		 "unwound from the cache",
 		 (unsigned long long)s->seq, (unsigned long long)s->stats.samples,
-		 (unsigned long long)s->stats.corrupt);
+		 (unsigned long long)s->stats.corrupt, (unsigned long long)s->unwind_cache_hits);
 }
 
 void sampler__add_external(struct sampler *s, const struct sampler_external_sample *e)
