@@ -20,8 +20,9 @@
 #include "bpf/user_stack.bpf.h"
 
 const volatile __u32 stack_copy = 0; /* bytes; scratch's value size is the event + this + a page */
-const volatile __u64 sample_every = 1; /* send one allocation in this many */
-const volatile bool live = false;      /* send frees too */
+const volatile __u64 sample_every = 1;	     /* send one allocation in this many */
+const volatile bool live = false;	     /* send frees too */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader once this much is waiting */
 
 /* thread id -> the call in progress */
 struct pending {
@@ -92,6 +93,13 @@ static __always_inline int enter(__u64 size, __u64 old_ptr, __u64 memptr)
 	return 0;
 }
 
+/* Wake the reader only once enough waits: a wakeup per event would cost more than the event. */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void send_free(__u64 ptr)
 {
 	struct malloc_event ev = {};
@@ -102,7 +110,7 @@ static __always_inline void send_free(__u64 ptr)
 	ev.tid = (__u32)id;
 	ev.time_ns = bpf_ktime_get_ns();
 	ev.ptr = ptr;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
 		count(MALLOC_CNT_DROPPED, 1);
 }
 
@@ -166,7 +174,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ptr, bool via_memptr
 		count(MALLOC_CNT_COPY_SHORT, 1);
 	if (ev->stack_size > stack_copy)
 		ev->stack_size = stack_copy;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + ev->stack_size, 0)) {
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + ev->stack_size, wakeup_flag())) {
 		count(MALLOC_CNT_DROPPED, 1);
 		count(MALLOC_CNT_DROPPED_BYTES, size * sample_every);
 	}
@@ -231,8 +239,5 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 		send_free(ptr);
 	return 0;
 }
-
-/* a traced process's new processes are traced too */
-TARGETS_FOLLOW_FORKS(false)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

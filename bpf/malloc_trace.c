@@ -21,14 +21,15 @@
 
 #define DEFAULT_STACK_COPY 16384
 #define DEFAULT_RING_BYTES (16U << 20)
-#define MAX_LINKS	   24
 
 struct malloc_trace {
 	struct malloc_options opts;
 	struct malloc_bpf *skel;
 	struct ring_buffer *ring;
-	struct bpf_link *links[MAX_LINKS];
-	size_t nr_links, nr_probes;
+	struct bpf_link **links;
+	size_t nr_links, cap_links, nr_probes;
+	pid_t *pids; /* attached to these processes only */
+	size_t nr_pids;
 	uint64_t events;
 	bool finished;
 };
@@ -62,10 +63,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 
 struct malloc_trace *malloc_trace__new(const struct malloc_options *opts, char *err, size_t err_len)
 {
-	static const char *const tracepoints[] = {"sched_process_fork", NULL};
 	struct malloc_trace *t = xcalloc(1, sizeof(*t));
-	uint32_t copy = opts->stack_copy ? opts->stack_copy : DEFAULT_STACK_COPY;
-	bool raw_tp;
+	uint32_t copy = opts->stack_copy ? opts->stack_copy : DEFAULT_STACK_COPY, ring;
 	size_t i;
 	int ret;
 
@@ -87,11 +86,10 @@ struct malloc_trace *malloc_trace__new(const struct malloc_options *opts, char *
 	/* the event, the copy, and a page for the verifier's bound on the last page read */
 	bpf_map__set_value_size(t->skel->maps.scratch,
 				(uint32_t)(sizeof(struct malloc_event) + copy + 4096));
-	bpf_map__set_max_entries(t->skel->maps.events, opts->ring_bytes ? (uint32_t)opts->ring_bytes
-									: DEFAULT_RING_BYTES);
-	raw_tp = !bpf_loader__have_tp_btf(tracepoints);
-	bpf_program__set_autoload(t->skel->progs.sched_process_fork_btf, !raw_tp);
-	bpf_program__set_autoload(t->skel->progs.sched_process_fork_raw, raw_tp);
+	ring = opts->ring_bytes ? (uint32_t)opts->ring_bytes : DEFAULT_RING_BYTES;
+	bpf_map__set_max_entries(t->skel->maps.events, ring);
+	/* the reader is woken once an eighth of the ring waits, else polls it */
+	t->skel->rodata->wakeup_bytes = ring / 8;
 	ret = bpf_loader__load(t->skel->skeleton, opts->verifier_log_path, err, err_len);
 	if (ret)
 		goto fail;
@@ -130,27 +128,41 @@ void malloc_trace__free(struct malloc_trace *t)
 	detach(t);
 	ring_buffer__free(t->ring);
 	malloc_bpf__destroy(t->skel);
+	free(t->links);
+	free(t->pids);
 	free(t);
 }
 
 int malloc_trace__add_pid(struct malloc_trace *t, pid_t pid)
 {
+	t->pids = xreallocarray(t->pids, t->nr_pids + 1, sizeof(*t->pids));
+	t->pids[t->nr_pids++] = pid;
 	return bpf_loader__add_target(t->skel->maps.targets, pid);
 }
 
-/* A uprobe (or uretprobe) on @func of the library; 0, or -errno (-ENOENT: no such function). */
+/*
+ * A uprobe (or uretprobe) on @func of the library, in each target process;
+ * 0, or -errno (-ENOENT: no such function).  Per process rather than in
+ * every process mapping the file: the kernel then sets the breakpoints in
+ * the targets' memory only, and the rest of the machine (this process
+ * included) keeps calling malloc at full speed.
+ */
 static int probe(struct malloc_trace *t, struct bpf_program *prog, const char *func, bool ret)
 {
 	struct bpf_uprobe_opts o = {.sz = sizeof(o), .func_name = func, .retprobe = ret};
 	struct bpf_link *link;
+	size_t i;
 
-	if (t->nr_links == MAX_LINKS)
-		return -ENOSPC;
-	/* every process mapping the file; the program keeps the targets' calls */
-	link = bpf_program__attach_uprobe_opts(prog, -1, t->opts.library, 0, &o);
-	if (!link)
-		return -errno;
-	t->links[t->nr_links++] = link;
+	for (i = 0; i < t->nr_pids; i++) {
+		link = bpf_program__attach_uprobe_opts(prog, t->pids[i], t->opts.library, 0, &o);
+		if (!link)
+			return -errno;
+		if (t->nr_links == t->cap_links) {
+			t->cap_links = t->cap_links ? 2 * t->cap_links : 32;
+			t->links = xreallocarray(t->links, t->cap_links, sizeof(*t->links));
+		}
+		t->links[t->nr_links++] = link;
+	}
 	return 0;
 }
 
@@ -193,9 +205,6 @@ int malloc_trace__attach(struct malloc_trace *t, char *err, size_t err_len)
 			goto fail;
 		t->nr_probes++;
 	}
-	ret = malloc_bpf__attach(s); /* the fork tracepoint */
-	if (ret)
-		goto fail;
 	return 0;
 fail:
 	if (ret == -ENOENT)
@@ -233,7 +242,6 @@ void malloc_trace__finish(struct malloc_trace *t)
 		return;
 	t->finished = true;
 	detach(t);
-	malloc_bpf__detach(t->skel);
 	ring_buffer__consume(t->ring);
 }
 

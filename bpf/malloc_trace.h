@@ -49,7 +49,7 @@ struct malloc_trace_event {
 typedef void (*malloc_trace_fn)(const struct malloc_trace_event *ev, void *ctx);
 
 struct malloc_options {
-	const pid_t *pids; /* processes to trace (and the processes they fork) */
+	const pid_t *pids; /* processes to trace (not the processes they fork) */
 	size_t nr_pids;
 	/* the allocator's file, as this process can open it (/proc/PID/root/... for a container) */
 	const char *library;
