@@ -34,15 +34,15 @@ fi
 # sites FILE: "site_X COUNT" for the four sites, in a fixed order, from lines main;site_X
 sites() {
 	local s
-	for s in site_malloc site_calloc site_realloc site_aligned; do
+	for s in site_malloc site_calloc site_realloc site_aligned site_failed; do
 		echo "$s $(weight "$1" "$s")"
 	done | tr '\n' ' '
 }
 
 # A command: bytes, calls and live bytes per site, exact.
 test_malloc_modes() {
-	local n_bytes="malloc -- CMD: bytes per site exact (48000, 200000, 630000, 204800)"
-	local n_count="malloc=count: calls per site exact (1000, 200, 600, 50)"
+	local n_bytes="malloc -- CMD: bytes per site exact (48000, 200000, 630000, 204800, 0 for NULL results)"
+	local n_count="malloc=count: calls per site exact (1000, 200, 600, 50; failed calls not counted)"
 	local n_live="malloc=live: only the sites that keep memory, with exactly what they keep"
 	local n_path="malloc: stacks go _start;...;main;site_X (CFI through libc, no frame pointers)"
 	local n_svg="malloc: SVG in bytes with the mem palette"
@@ -51,7 +51,7 @@ test_malloc_modes() {
 	run bytes --malloc -o "$T/bytes.folded" -- "$T/malloc_sites"
 	got=$(sites "$T/bytes.folded")
 	if [ "$rc" -eq 0 ] &&
-		[ "$got" = "site_malloc 48000 site_calloc 200000 site_realloc 630000 site_aligned 204800 " ]; then
+		[ "$got" = "site_malloc 48000 site_calloc 200000 site_realloc 630000 site_aligned 204800 site_failed 0 " ]; then
 		pass "$n_bytes"
 	else
 		fail "$n_bytes" "$got; $(outcome bytes)"
@@ -66,7 +66,7 @@ test_malloc_modes() {
 	run count --malloc=count -o "$T/count.folded" -- "$T/malloc_sites"
 	got=$(sites "$T/count.folded")
 	if [ "$rc" -eq 0 ] &&
-		[ "$got" = "site_malloc 1000 site_calloc 200 site_realloc 600 site_aligned 50 " ]; then
+		[ "$got" = "site_malloc 1000 site_calloc 200 site_realloc 600 site_aligned 50 site_failed 0 " ]; then
 		pass "$n_count"
 	else
 		fail "$n_count" "$got; $(outcome count)"
@@ -74,7 +74,7 @@ test_malloc_modes() {
 	run live --malloc=live -o "$T/live.folded" -- "$T/malloc_sites"
 	got=$(sites "$T/live.folded")
 	if [ "$rc" -eq 0 ] &&
-		[ "$got" = "site_malloc 0 site_calloc 200000 site_realloc 0 site_aligned 102400 " ]; then
+		[ "$got" = "site_malloc 0 site_calloc 200000 site_realloc 0 site_aligned 102400 site_failed 0 " ]; then
 		pass "$n_live"
 	else
 		fail "$n_live" "$got; $(outcome live)"
@@ -127,7 +127,7 @@ test_malloc_pid() {
 	wait "$target" 2>/dev/null
 	got=$(sites "$T/pid.folded")
 	if [ "$rc" -eq 0 ] &&
-		[ "$got" = "site_malloc 0 site_calloc 200000 site_realloc 0 site_aligned 102400 " ]; then
+		[ "$got" = "site_malloc 0 site_calloc 200000 site_realloc 0 site_aligned 102400 site_failed 0 " ]; then
 		pass "$n_pid"
 	else
 		fail "$n_pid" "$got; exit $rc: $(head -c 300 "$T/pid.err")"
@@ -157,7 +157,7 @@ test_malloc_static() {
 		"$T/malloc_static"
 	got=$(sites "$T/staticlib.folded")
 	if [ "$rc" -eq 0 ] &&
-		[ "$got" = "site_malloc 48000 site_calloc 200000 site_realloc 630000 site_aligned 204800 " ]; then
+		[ "$got" = "site_malloc 48000 site_calloc 200000 site_realloc 630000 site_aligned 204800 site_failed 0 " ]; then
 		pass "$n_lib"
 	else
 		fail "$n_lib" "$got; $(outcome staticlib)"

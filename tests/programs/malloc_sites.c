@@ -10,6 +10,9 @@
  *   site_aligned  posix_memalign(64, 4096) x 50,        204,800 bytes,   50 calls
  *                 the even ones freed                   (102,400 bytes never freed)
  *
+ *   site_failed   malloc and calloc asking for more than        0 bytes,    0 calls
+ *                 there is, x 10 each: they return NULL, which is not an allocation
+ *
  * Still allocated at the end: site_calloc's 200,000 and site_aligned's 102,400.
  *
  *   malloc_sites [-w]   -w: print "ready" and wait for a line on stdin before
@@ -67,6 +70,17 @@ __attribute__((noinline)) void site_aligned(void)
 	}
 }
 
+__attribute__((noinline)) void site_failed(void)
+{
+	for (int i = 0; i < 10; i++) {
+		/* PTRDIFF_MAX and more: refused without trying */
+		keep[2000 + i] = malloc((size_t)-1 / 2 + 1);
+		keep[2100 + i] = calloc((size_t)1 << 40, (size_t)1 << 40);
+		if (keep[2000 + i] || keep[2100 + i])
+			exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char line[16];
@@ -82,6 +96,7 @@ int main(int argc, char **argv)
 	site_calloc();
 	site_realloc();
 	site_aligned();
+	site_failed();
 	if (wait) {
 		printf("done\n");
 		fflush(stdout);
