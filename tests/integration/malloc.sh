@@ -46,8 +46,10 @@ test_malloc_modes() {
 	local n_live="malloc=live: only the sites that keep memory, with exactly what they keep"
 	local n_path="malloc: stacks go _start;...;main;site_X (CFI through libc, no frame pointers)"
 	local n_svg="malloc: SVG in bytes with the mem palette"
+	local n_overflow="malloc=live --malloc-max-live 100: the blocks not tracked are counted and said"
 	local got
-	skip_all "$SKIP_REASON" "$n_bytes" "$n_count" "$n_live" "$n_path" "$n_svg" && return
+	skip_all "$SKIP_REASON" "$n_bytes" "$n_count" "$n_live" "$n_path" "$n_svg" "$n_overflow" &&
+		return
 	run bytes --malloc -o "$T/bytes.folded" -- "$T/malloc_sites"
 	got=$(sites "$T/bytes.folded")
 	if [ "$rc" -eq 0 ] &&
@@ -78,6 +80,14 @@ test_malloc_modes() {
 		pass "$n_live"
 	else
 		fail "$n_live" "$got; $(outcome live)"
+	fi
+	# 100 blocks tracked at most: the overflow is counted and said
+	run overflow --malloc=live --malloc-max-live 100 -o "$T/overflow.folded" -- "$T/malloc_sites"
+	if [ "$rc" -eq 0 ] && grep -q 'blocks were not tracked (over --malloc-max-live)' \
+		"$T/overflow.err"; then
+		pass "$n_overflow"
+	else
+		fail "$n_overflow" "$(outcome overflow)"
 	fi
 	run svg --malloc -o "$T/bytes.svg" -- "$T/malloc_sites"
 	if [ "$rc" -eq 0 ] && svg_ok "$T/bytes.svg" && grep -q '"countname":"bytes"' "$T/bytes.svg" &&
