@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ struct offcpu_trace {
 	struct offcpu_bpf *skel;
 	struct ring_buffer *ring;
 	bool raw_tp, attached, finished;
-	uint64_t events;
+	uint64_t events, still_blocked;
 	uint32_t stack_copy;
 };
 
@@ -313,17 +314,79 @@ static void deliver_totals(struct offcpu_trace *t)
 	}
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Threads still off-CPU now (their slot has a start): their block so far,
+ * up to @now, as if they were switched in at the end.  A thread that waits
+ * for the whole recording (an idle worker) is most of an off-CPU profile.
+ */
+static void deliver_still_blocked(struct offcpu_trace *t, uint64_t now)
+{
+	int fd = bpf_map__fd(t->skel->maps.blocks), stacks = bpf_map__fd(t->skel->maps.stacks);
+	size_t size = bpf_map__value_size(t->skel->maps.blocks);
+	struct offcpu_block *b = xmalloc(size);
+	uint32_t key, next;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		uint64_t delta;
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, b) || !b->start_ns || b->start_ns > now)
+			continue;
+		delta = now - b->start_ns;
+		if (delta < t->opts.min_block_ns ||
+		    (t->opts.max_block_ns && delta > t->opts.max_block_ns))
+			continue;
+		t->still_blocked++;
+		b->end_ns = now;
+		if (t->opts.stack_mode == OFFCPU_STACKS_COPY) {
+			if (b->stack_size <= size - sizeof(*b))
+				handle_record(t, b, sizeof(*b) + b->stack_size);
+		} else {
+			uint64_t kips[OFFCPU_MAX_KERNEL_IPS], uips[OFFCPU_MAX_KERNEL_IPS];
+			struct offcpu_event ev = {0};
+
+			ev.pid = (pid_t)b->pid;
+			ev.tid = (pid_t)b->tid;
+			/* the comm is not kept per block in fp mode: the process table's */
+			ev.start_ns = b->start_ns;
+			ev.end_ns = now;
+			ev.blocked_ns = delta;
+			ev.count = 1;
+			ev.nr_kernel_ips = read_stack(stacks, b->kstack_id, kips);
+			ev.kernel_ips = kips;
+			ev.nr_user_ips = read_stack(stacks, b->ustack_id, uips);
+			ev.user_ips = uips;
+			deliver(t, &ev);
+		}
+	}
+	free(b);
+}
+
 void offcpu_trace__finish(struct offcpu_trace *t)
 {
+	uint64_t now;
+
 	if (t->finished)
 		return;
 	t->finished = true;
 	offcpu_bpf__detach(t->skel);
+	now = monotonic_ns();
 	t->attached = false;
 	if (t->ring)
 		ring_buffer__consume(t->ring);
 	if (t->opts.stack_mode == OFFCPU_STACKS_FP)
 		deliver_totals(t);
+	deliver_still_blocked(t, now);
 }
 
 void offcpu_trace__stats(const struct offcpu_trace *t, struct offcpu_stats *stats)
@@ -333,6 +396,7 @@ void offcpu_trace__stats(const struct offcpu_trace *t, struct offcpu_stats *stat
 
 	memset(stats, 0, sizeof(*stats));
 	stats->events = t->events;
+	stats->still_blocked = t->still_blocked;
 	stats->attach = t->raw_tp ? "raw_tp" : "tp_btf";
 	bpf_loader__sum_counters(fd, OFFCPU_NR_COUNTERS, sums);
 	stats->blocks = sums[OFFCPU_CNT_BLOCKS];

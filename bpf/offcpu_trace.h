@@ -127,7 +127,8 @@ struct offcpu_stats {
 	uint64_t dropped_blocks;	/* lost: ring buffer full (COPY) or map full (FP)... */
 	uint64_t dropped_ns;		/* ...and the off-CPU time they carried */
 	uint64_t untracked_switches;	/* switch-outs whose state could not be stored */
-	const char *attach;		/* "tp_btf" or "raw_tp" */
+	uint64_t still_blocked; /* threads off-CPU when the trace finished, counted so far */
+	const char *attach;	/* "tp_btf" or "raw_tp" */
 };
 
 struct offcpu_trace;
@@ -160,7 +161,8 @@ int offcpu_trace__fd(const struct offcpu_trace *t);
 
 /*
  * Detach, deliver what the ring still holds, then (FP) one event per
- * aggregation key.  Threads still off-CPU at this point are not counted.
+ * aggregation key, and one per thread still off-CPU, its block counted up
+ * to now (end_ns: now).
  */
 void offcpu_trace__finish(struct offcpu_trace *t);
 

@@ -979,7 +979,7 @@ static const char *default_subtitle(const struct record_args *a, const struct re
 
 		record_offcpu__stats(rs->offcpu, &ost);
 		w = snprintf(buf, size, "off-CPU: %s blocks of %llu us or more%s%s, %.3f s",
-			     thousands(ost.blocks, samples, sizeof(samples)),
+			     thousands(ost.blocks + ost.still_blocked, samples, sizeof(samples)),
 			     (unsigned long long)(a->offcpu.min_block_ns / 1000),
 			     a->offcpu.state == OFFCPU_STATE_ALL ? "" : ", ",
 			     a->offcpu.state == OFFCPU_STATE_ALL ? ""
@@ -1145,7 +1145,7 @@ int cmd_record(int argc, char **argv)
 
 		record_offcpu__stats(state.offcpu, &ost);
 		fprintf(stderr, "%s: %s off-CPU blocks, %.3f s off-CPU", cli_program,
-			thousands(ost.blocks, blocks, sizeof(blocks)),
+			thousands(ost.blocks + ost.still_blocked, blocks, sizeof(blocks)),
 			(double)state.offcpu_ns / 1e9);
 		if (a.mode == RECORD_HOTCOLD)
 			fprintf(stderr, ", %s CPU samples",

@@ -141,6 +141,12 @@ void record_offcpu__report(const struct record_offcpu *r)
 		fs_format_count_grouped((double)st.user_stacks_missing, b, sizeof(b));
 		fprintf(stderr, "%s: stacks not captured: %s kernel, %s user\n", cli_program, a, b);
 	}
+	if (st.still_blocked) {
+		fs_format_count_grouped((double)st.still_blocked, a, sizeof(a));
+		fprintf(stderr,
+			"%s: %s threads were still off-CPU at the end: counted up to then\n",
+			cli_program, a);
+	}
 	if (st.untracked_switches) {
 		fs_format_count_grouped((double)st.untracked_switches, a, sizeof(a));
 		fprintf(stderr,

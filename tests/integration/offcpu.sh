@@ -118,6 +118,20 @@ test_offcpu_command() {
 	fi
 }
 
+# A block still going on when the recording stops counts up to then.
+test_offcpu_still_blocked() {
+	local n_end="offcpu -d 1 -- sleep 5: the sleep still going at the end counts up to then (1 s within 15%)"
+	local got
+	skip_all "$SKIP_REASON" "$n_end" && return
+	run end --offcpu -d 1 -o "$T/end.folded" -- sleep 5
+	got=$(weight "$T/end.folded" __clock_nanosleep)
+	if [ "$rc" -ne 0 ] && within 15 "$got" 1000000 && grep -q 'still off-CPU at the end' "$T/end.err"; then
+		pass "$n_end"
+	else
+		fail "$n_end" "__clock_nanosleep $got us; $(outcome end)"
+	fi
+}
+
 # The SVG: off-CPU title, microseconds, the io palette (blues), well-formed.
 test_offcpu_svg() {
 	local n_svg="offcpu: SVG titled Off-CPU Time Flame Graph, counts in us, blue frames"
@@ -154,7 +168,7 @@ test_offcpu_pid() {
 test_offcpu_filters() {
 	local n_d="offcpu --state uninterruptible: the vfork waits kept, within 10% of the real time"
 	local n_s="offcpu --state interruptible: no vfork waits, the children's sleeps kept"
-	local n_min="offcpu --min-block 4500: only the 6 ms sleeps"
+	local n_min="offcpu --min-block 4500: the 6 ms sleeps, hardly any 3 ms pipe or 1 ms mutex wait"
 	local n_max="offcpu --max-block 4500: no 6 ms sleep"
 	local got want
 	skip_all "$SKIP_REASON" "$n_d" "$n_s" "$n_min" "$n_max" && return
@@ -177,9 +191,11 @@ test_offcpu_filters() {
 		fail "$n_s" "__libc_vfork $(weight "$T/s.folded" __libc_vfork) us; $(outcome s)"
 	fi
 	run min --offcpu --min-block 4500 -o "$T/min.folded" -- "$T/offcpu_split" 30
+	# 30 pipe waits of 3 ms and mutex waits of 1 ms: on a loaded machine one may
+	# take longer than 4.5 ms, never many
 	if [ "$rc" -eq 0 ] && [ "$(weight "$T/min.folded" wait_sleep)" -gt 150000 ] &&
-		[ "$(weight "$T/min.folded" wait_pipe)" -eq 0 ] &&
-		[ "$(weight "$T/min.folded" wait_mutex)" -eq 0 ]; then
+		[ "$(weight "$T/min.folded" wait_pipe)" -lt 15000 ] &&
+		[ "$(weight "$T/min.folded" wait_mutex)" -lt 15000 ]; then
 		pass "$n_min"
 	else
 		fail "$n_min" "sleep/pipe/mutex $(weight "$T/min.folded" wait_sleep)/$(weight \
@@ -300,6 +316,7 @@ test_offcpu_errors() {
 
 test_offcpu_command
 test_offcpu_svg
+test_offcpu_still_blocked
 test_offcpu_pid
 test_offcpu_filters
 test_offcpu_fp
