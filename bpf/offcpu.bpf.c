@@ -145,6 +145,9 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 
 	if (!is_target(pid, tid))
 		return;
+	/* a task's last switch-out, after its exit: not a block, and no switch-in follows */
+	if (BPF_CORE_READ(prev, exit_state))
+		return;
 	if (state_filter) {
 		/* a preempted task is runnable, whatever state it was about to enter */
 		state = preempt ? 0 : task_state(prev);
