@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/search.h"
 #include "common/strtab.h"
 #include "common/u64_map.h"
 #include "common/xalloc.h"
@@ -21,6 +22,9 @@
 #define MAX_DIE_DEPTH 256
 
 #define NO_FILE LINE_ROW_END
+
+/* Searched by fs_count_at_or_below(): the key first. */
+_Static_assert(offsetof(struct line_row, addr) == 0, "line_row key");
 
 /* A subprogram or inlined_subroutine with code. */
 struct func_node {
@@ -33,8 +37,8 @@ struct func_node {
 };
 
 struct addr_range {
-	uint64_t lo, hi;
-	uint32_t node; /* func_node index (top-level list) or unit index (unit list) */
+	uint64_t lo, hi; /* lo first: searched by fs_count_at_or_below() */
+	uint32_t node;	 /* func_node index (top-level list) or unit index (unit list) */
 };
 
 struct cu_index {
@@ -51,6 +55,8 @@ struct cu_index {
 	struct addr_range *top; /* subprogram ranges, sorted by lo */
 	size_t ntop;
 	size_t bytes;
+	/* where the last lookup found its row and subprogram: searches start there */
+	size_t row_hint, top_hint;
 };
 
 struct unit {
@@ -67,7 +73,7 @@ struct dwarf_info {
 	struct unit *units;
 	size_t nunits;
 	struct addr_range *unit_ranges; /* sorted by lo; node = unit index */
-	size_t nunit_ranges;
+	size_t nunit_ranges, unit_hint;
 	bool unranged_done; /* units without ranges were indexed and added */
 	size_t index_bytes, indexed;
 	struct line_sections sections; /* for the line decoder, read once at open */
@@ -492,22 +498,6 @@ static struct cu_index *unit_index(struct dwarf_info *di, struct unit *u)
 	return u->index;
 }
 
-/* Index of the last range in @r[0, n) with lo <= @addr, or -1. */
-static long last_at_or_below(const struct addr_range *r, size_t n, uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (long)lo - 1;
-}
-
 /*
  * Ranges sorted by lo may nest or overlap: look back from the last start
  * at or below @addr for one that contains it.  A few steps suffice for
@@ -515,9 +505,9 @@ static long last_at_or_below(const struct addr_range *r, size_t n, uint64_t addr
  */
 #define LOOK_BACK 16
 
-static long find_range(const struct addr_range *r, size_t n, uint64_t addr)
+static long find_range(const struct addr_range *r, size_t n, uint64_t addr, size_t *hint)
 {
-	long i = last_at_or_below(r, n, addr), stop = i - LOOK_BACK;
+	long i = (long)fs_count_at_or_below(r, sizeof(*r), n, addr, hint) - 1, stop = i - LOOK_BACK;
 
 	for (; i >= 0 && i > stop; i--)
 		if (addr < r[i].hi)
@@ -553,7 +543,7 @@ static void add_unranged_units(struct dwarf_info *di)
 
 static struct unit *unit_of(struct dwarf_info *di, uint64_t addr)
 {
-	long i = find_range(di->unit_ranges, di->nunit_ranges, addr);
+	long i = find_range(di->unit_ranges, di->nunit_ranges, addr, &di->unit_hint);
 
 	/*
 	 * Producers give every unit with code its ranges, and a unit without
@@ -563,7 +553,7 @@ static struct unit *unit_of(struct dwarf_info *di, uint64_t addr)
 	 */
 	if (i < 0 && !di->unranged_done && !di->nunit_ranges) {
 		add_unranged_units(di);
-		i = find_range(di->unit_ranges, di->nunit_ranges, addr);
+		i = find_range(di->unit_ranges, di->nunit_ranges, addr, &di->unit_hint);
 	}
 	return i < 0 ? NULL : &di->units[di->unit_ranges[i].node];
 }
@@ -582,22 +572,15 @@ static bool node_contains(const struct cu_index *ci, const struct func_node *n, 
 }
 
 /* The line row in effect at @addr, or NULL (before the first row, or past a sequence's end). */
-static const struct line_row *row_at(const struct cu_index *ci, uint64_t addr)
+static const struct line_row *row_at(struct cu_index *ci, uint64_t addr)
 {
-	size_t lo = 0, hi = ci->nrows;
+	size_t n =
+		fs_count_at_or_below(ci->rows, sizeof(*ci->rows), ci->nrows, addr, &ci->row_hint);
 	const struct line_row *r;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ci->rows[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!n)
 		return NULL;
-	r = &ci->rows[lo - 1];
+	r = &ci->rows[n - 1];
 	return r->file == NO_FILE ? NULL : r;
 }
 
@@ -665,7 +648,7 @@ size_t dwarf_info__lookup(struct dwarf_info *di, uint64_t addr, bool inlines,
 		return 0;
 	ci = unit_index(di, u);
 	row = row_at(ci, addr);
-	top = find_range(ci->top, ci->ntop, addr);
+	top = find_range(ci->top, ci->ntop, addr, &ci->top_hint);
 	if (top >= 0) {
 		uint32_t cur = ci->top[top].node;
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/search.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -719,6 +720,18 @@ long elf_symbols__find(const struct elf_symbols *es, uint64_t vaddr)
 		n -= half;
 	}
 	sym = es->range_sym[base - es->range_start];
+	return sym == NO_SYMBOL ? -1 : (long)sym;
+}
+
+long elf_symbols__find_near(const struct elf_symbols *es, uint64_t vaddr, size_t *hint)
+{
+	size_t n = fs_count_at_or_below(es->range_start, sizeof(*es->range_start), es->nranges,
+					vaddr, hint);
+	uint32_t sym;
+
+	if (!n)
+		return -1;
+	sym = es->range_sym[n - 1];
 	return sym == NO_SYMBOL ? -1 : (long)sym;
 }
 

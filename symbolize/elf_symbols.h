@@ -77,6 +77,11 @@ int elf_symbols__offset_to_vaddr(const struct elf_symbols *es, uint64_t offset, 
 
 /* Index of the symbol covering @vaddr, or -1. */
 long elf_symbols__find(const struct elf_symbols *es, uint64_t vaddr);
+/*
+ * The same, searched from *@hint (0 or what the last call left there; the
+ * caller owns it): much faster on addresses in increasing order.
+ */
+long elf_symbols__find_near(const struct elf_symbols *es, uint64_t vaddr, size_t *hint);
 
 /* Number of distinct symbol addresses kept; indexes run from 0 to count - 1. */
 size_t elf_symbols__count(const struct elf_symbols *es);

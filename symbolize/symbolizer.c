@@ -32,6 +32,7 @@ struct file_entry {
 	uint64_t hash;
 	struct elf_symbols *syms;  /* NULL until loaded, or when loading failed */
 	uint32_t *names;	   /* display name cache, one per symbol, allocated on first use */
+	size_t sym_hint;	   /* elf_symbols__find_near() from the last lookup */
 	struct open_attempts open; /* final: loaded, or failed in a way another pid cannot fix */
 	struct dwarf_info *dwarf;  /* its DWARF, or its debug file's; NULL for none */
 	size_t dwarf_bytes;	   /* dwarf_info__memory() as last seen */
@@ -479,7 +480,7 @@ static size_t frames_at(struct symbolizer *sym, struct file_entry *e, uint64_t v
 
 	if (!max)
 		return 0;
-	idx = elf_symbols__find(e->syms, vaddr);
+	idx = elf_symbols__find_near(e->syms, vaddr, &e->sym_hint);
 	if (idx >= 0)
 		symbol = display_name(sym, e->syms, elf_name, &e->names,
 				      elf_symbols__count(e->syms), (size_t)idx);
