@@ -325,13 +325,45 @@ out:
 	return err;
 }
 
+/*
+ * The rows of the program as they are decoded.  With @compact, rows that a
+ * lookup (the last row at or below an address) could never tell apart from
+ * the ones kept are not kept, which is most of them (gcc's location views
+ * put several rows at one address, and rows differ by column or is_stmt):
+ *   - of the rows of a sequence at one address, only the last;
+ *   - a row with the file and line of the row kept before it in its
+ *     sequence.
+ * That holds within a sequence whose addresses never go down; across
+ * sequences, only when they do not overlap: the decoder checks both and
+ * decodes again without compacting otherwise (see line_program__decode).
+ */
 struct row_vec {
 	struct line_row *v;
 	size_t n, cap;
+	size_t seq_first;  /* first row of the current sequence */
+	size_t seq_rows;   /* rows decoded in it, kept or not */
+	uint64_t seq_last; /* the address of the last of them */
+	bool compact;
+	bool out_of_order; /* a sequence went down: compacting was not sound */
 };
 
 static void emit(struct row_vec *rows, uint64_t addr, uint32_t file, uint32_t line)
 {
+	if (rows->seq_rows++ && addr < rows->seq_last)
+		rows->out_of_order = true;
+	rows->seq_last = addr;
+	if (rows->n > rows->seq_first && !rows->out_of_order) {
+		struct line_row *last = &rows->v[rows->n - 1];
+
+		if (rows->compact) {
+			if (last->addr == addr) {
+				rows->n--;
+				last = rows->n > rows->seq_first ? last - 1 : NULL;
+			}
+			if (last && last->file == file && last->line == line)
+				return;
+		}
+	}
 	if (rows->n == rows->cap) {
 		rows->cap = rows->cap ? 2 * rows->cap : 1024;
 		rows->v = xreallocarray(rows->v, rows->cap, sizeof(*rows->v));
@@ -339,10 +371,13 @@ static void emit(struct row_vec *rows, uint64_t addr, uint32_t file, uint32_t li
 	rows->v[rows->n++] = (struct line_row){addr, file, line};
 }
 
-/* A sequence: rows[first, first + count), in address order within. */
+/*
+ * A sequence: rows[first, first + count), in address order within; @decoded
+ * rows before compacting (what orders sequences that start together).
+ */
 struct sequence {
 	uint64_t addr;
-	size_t first, count;
+	size_t first, count, decoded;
 };
 
 static int cmp_sequence(const void *a, const void *b)
@@ -352,9 +387,34 @@ static int cmp_sequence(const void *a, const void *b)
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	/* an empty sequence (its end at its start) first: the other one's rows win */
-	if (x->count != y->count)
-		return x->count < y->count ? -1 : 1;
+	if (x->decoded != y->decoded)
+		return x->decoded < y->decoded ? -1 : 1;
 	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Sort the sequences by address; true when they were in that order already. */
+static bool sort_sequences(struct sequence *seqs, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cmp_sequence(&seqs[i - 1], &seqs[i]) > 0)
+			break;
+	if (i >= n)
+		return true;
+	qsort(seqs, n, sizeof(*seqs), cmp_sequence);
+	return false;
+}
+
+/* Whether a sequence (sorted by address) starts before the one before it ends. */
+static bool overlapping(const struct line_row *rows, const struct sequence *seqs, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (seqs[i].addr < rows[seqs[i - 1].first + seqs[i - 1].count - 1].addr)
+			return true;
+	return false;
 }
 
 /* Operand counts of standard opcodes 1 (copy) to 9 (fixed_advance_pc). */
@@ -371,7 +431,7 @@ static int run_program(struct reader *r, const struct header *h, unsigned int ad
 		       size_t nfiles, struct row_vec *rows, struct sequence **seqs, size_t *nseqs)
 {
 	uint64_t addr = 0, file = 1, line = 1;
-	size_t seq_first = rows->n, seq_cap = 0;
+	size_t seq_cap = 0;
 
 	while (r->p < r->end && !r->bad) {
 		unsigned int op = *r->p++;
@@ -402,8 +462,10 @@ static int run_program(struct reader *r, const struct header *h, unsigned int ad
 					*seqs = xreallocarray(*seqs, seq_cap, sizeof(**seqs));
 				}
 				(*seqs)[(*nseqs)++] = (struct sequence){
-					rows->v[seq_first].addr, seq_first, rows->n - seq_first};
-				seq_first = rows->n;
+					rows->v[rows->seq_first].addr, rows->seq_first,
+					rows->n - rows->seq_first, rows->seq_rows};
+				rows->seq_first = rows->n;
+				rows->seq_rows = 0;
 				addr = 0;
 				file = 1;
 				line = 1;
@@ -448,7 +510,7 @@ static int run_program(struct reader *r, const struct header *h, unsigned int ad
 		}
 	}
 	/* rows after the last end_sequence belong to no sequence: drop them */
-	rows->n = seq_first;
+	rows->n = rows->seq_first;
 	return r->bad ? -EINVAL : 0;
 }
 
@@ -463,7 +525,7 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 	uint64_t unit_len, header_len;
 	const uint8_t *unit_end, *program;
 	unsigned int version, max_ops = 1;
-	bool dwarf64 = false;
+	bool dwarf64 = false, in_order;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -522,12 +584,28 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 		goto fail;
 	}
 	r.p = program;
+	rows.compact = true;
 	err = run_program(&r, &h, addr_size, out->nfiles, &rows, &seqs, &nseqs);
 	if (err)
 		goto fail;
-	/* sequences by address; rows of each stay in their order */
-	if (nseqs)
-		qsort(seqs, nseqs, sizeof(*seqs), cmp_sequence);
+	in_order = sort_sequences(seqs, nseqs);
+	if (rows.out_of_order || overlapping(rows.v, seqs, nseqs)) {
+		/* compacting was not sound: every row, as the program gives them */
+		rows = (struct row_vec){.v = rows.v, .cap = rows.cap};
+		nseqs = 0;
+		r.p = program;
+		err = run_program(&r, &h, addr_size, out->nfiles, &rows, &seqs, &nseqs);
+		if (err)
+			goto fail;
+		in_order = sort_sequences(seqs, nseqs);
+	}
+	if (in_order) {
+		/* the usual case: the rows are in place already */
+		out->rows = xreallocarray(rows.v, rows.n ? rows.n : 1, sizeof(*out->rows));
+		out->nrows = rows.n;
+		free(seqs);
+		return 0;
+	}
 	out->rows = xreallocarray(NULL, rows.n ? rows.n : 1, sizeof(*out->rows));
 	for (i = 0, n = 0; i < nseqs; i++) {
 		memcpy(out->rows + n, rows.v + seqs[i].first, seqs[i].count * sizeof(*rows.v));
