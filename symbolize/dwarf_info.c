@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -16,6 +17,7 @@
 #include "common/strtab.h"
 #include "common/u64_map.h"
 #include "common/xalloc.h"
+#include "symbolize/dwarf_reader.h"
 #include "symbolize/line_program.h"
 
 /* A DIE tree deeper than this is not a program's: stop descending. */
@@ -25,21 +27,7 @@
 
 /* Searched by fs_count_at_or_below(): the key first. */
 _Static_assert(offsetof(struct line_row, addr) == 0, "line_row key");
-
-/* A subprogram or inlined_subroutine with code. */
-struct func_node {
-	uint64_t die; /* DIE to name it by (its abstract origin, if any): read when asked for */
-	uint32_t end; /* index past this node's subtree */
-	uint32_t range_first; /* its address ranges: ranges[range_first, + range_count) */
-	uint32_t range_count;
-	uint32_t call_file; /* inlined_subroutine: where the call was; NO_FILE if unknown */
-	uint32_t call_line;
-};
-
-struct addr_range {
-	uint64_t lo, hi; /* lo first: searched by fs_count_at_or_below() */
-	uint32_t node;	 /* func_node index (top-level list) or unit index (unit list) */
-};
+_Static_assert(offsetof(struct dwarf_range, lo) == 0, "dwarf_range key");
 
 struct cu_index {
 	struct line_row *rows;
@@ -48,36 +36,46 @@ struct cu_index {
 	 * the index is built, then interned in the dwarf_info's strings */
 	char **files;
 	size_t nfiles;
-	struct func_node *nodes;
-	size_t nnodes;
-	struct addr_range *ranges; /* every node's ranges, by node */
-	size_t nranges;
-	struct addr_range *top; /* subprogram ranges, sorted by lo */
-	size_t ntop;
+	/* its functions (f.top: subprogram ranges, sorted by lo) */
+	struct dwarf_funcs f;
+	bool named; /* by dwarf_reader: funcs have their names, else DIE offsets (libdw) */
 	size_t bytes;
 	/* where the last lookup found its row and subprogram: searches start there */
 	size_t row_hint, top_hint;
 };
 
 struct unit {
-	uint64_t die; /* offset of the unit DIE */
+	uint64_t die;  /* offset of the unit DIE */
+	size_t header; /* dwarf_reader: its header */
 	struct cu_index *index;
 	uint64_t last_use; /* use_clock when last indexed or looked up in */
 	bool ranged;	   /* its unit DIE gave address ranges */
+	bool libdw;	   /* dwarf_reader could not index it: libdw does */
 };
 
 struct dwarf_info {
 	int fd;
 	Elf *elf;
+	/*
+	 * dwarf_reader reads the units, libdw those it cannot (and every unit of
+	 * a file it does not read: whole_libdw).  libdw reads every DWARF
+	 * section of the file when it starts: @dw is made only when needed.
+	 */
+	bool whole_libdw;
 	Dwarf *dw;
+	bool dw_tried;
+	struct dwarf_sections raw; /* dwarf_reader's */
+	struct dwarf_unit_header *headers;
+	size_t nheaders;
+	struct dwarf_reader *reader; /* the calling thread's */
 	struct unit *units;
 	size_t nunits;
-	struct addr_range *unit_ranges; /* sorted by lo; node = unit index */
+	struct dwarf_range *unit_ranges; /* sorted by lo; node = unit index */
 	size_t nunit_ranges, unit_hint;
 	bool unranged_done; /* units without ranges were indexed and added */
 	size_t index_bytes, indexed;
 	struct line_sections sections; /* for the line decoder, read once at open */
-	struct u64_map names; /* DIE offset -> strtab id + 1 (0 when nameless: id UINT32_MAX) */
+	struct u64_map names; /* libdw's units: DIE offset -> strtab id + 1 (UINTPTR_MAX: none) */
 	struct strtab *strings;
 };
 
@@ -87,48 +85,43 @@ static void cu_index__free(struct cu_index *ci)
 		return;
 	free(ci->files); /* the names are interned */
 	free(ci->rows);
-	free(ci->nodes);
-	free(ci->ranges);
-	free(ci->top);
+	free(ci->f.funcs);
+	free(ci->f.ranges);
+	free(ci->f.top);
 	free(ci);
 }
 
-/* Growable arrays while a unit is indexed. */
-struct builder {
-	struct cu_index *ci;
-	size_t rows_cap, nodes_cap, ranges_cap, top_cap;
-};
-
-static void push_range(struct builder *b, uint64_t lo, uint64_t hi)
+/* libdw's handle on the file, made on first use; NULL when libdw cannot read it. */
+static Dwarf *libdw_of(struct dwarf_info *di)
 {
-	struct cu_index *ci = b->ci;
-
-	if (ci->nranges == b->ranges_cap) {
-		b->ranges_cap = b->ranges_cap ? 2 * b->ranges_cap : 64;
-		ci->ranges = xreallocarray(ci->ranges, b->ranges_cap, sizeof(*ci->ranges));
+	if (!di->dw_tried) {
+		di->dw_tried = true;
+		di->dw = dwarf_begin_elf(di->elf, DWARF_C_READ, NULL);
+		if (!di->dw)
+			fs_debug("symbolize: libdw cannot read the DWARF: %s", dwarf_errmsg(-1));
 	}
-	ci->ranges[ci->nranges++] = (struct addr_range){lo, hi, (uint32_t)ci->nnodes};
+	return di->dw;
 }
 
-static void push_top(struct builder *b, uint64_t lo, uint64_t hi, uint32_t node)
+static void push_range(struct dwarf_range **v, size_t *n, size_t *cap, uint64_t lo, uint64_t hi,
+		       uint32_t node)
 {
-	struct cu_index *ci = b->ci;
-
-	if (ci->ntop == b->top_cap) {
-		b->top_cap = b->top_cap ? 2 * b->top_cap : 64;
-		ci->top = xreallocarray(ci->top, b->top_cap, sizeof(*ci->top));
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
 	}
-	ci->top[ci->ntop++] = (struct addr_range){lo, hi, node};
+	(*v)[(*n)++] = (struct dwarf_range){lo, hi, node};
 }
+
+/* ---- libdw's walk, for the units dwarf_reader leaves to it ---- */
 
 /* Add @die as a node if it has code; returns the node index or -1. */
-static long add_node(struct builder *b, Dwarf_Die *die, bool top)
+static long add_node(struct dwarf_funcs *f, Dwarf_Die *die, bool top)
 {
-	struct cu_index *ci = b->ci;
 	Dwarf_Addr base, lo, hi;
 	ptrdiff_t off = 0;
-	uint32_t first = (uint32_t)ci->nranges, node = (uint32_t)ci->nnodes;
-	struct func_node *n;
+	uint32_t first = (uint32_t)f->nranges, node = (uint32_t)f->nfuncs;
+	struct dwarf_func *n;
 	Dwarf_Attribute attr;
 	Dwarf_Die origin;
 	Dwarf_Word w;
@@ -136,24 +129,24 @@ static long add_node(struct builder *b, Dwarf_Die *die, bool top)
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (lo >= hi)
 			continue;
-		push_range(b, lo, hi);
+		push_range(&f->ranges, &f->nranges, &f->ranges_cap, lo, hi, node);
 		if (top)
-			push_top(b, lo, hi, node);
+			push_range(&f->top, &f->ntop, &f->top_cap, lo, hi, node);
 	}
-	if (ci->nranges == first)
+	if (f->nranges == first)
 		return -1;
-	if (ci->nnodes == b->nodes_cap) {
-		b->nodes_cap = b->nodes_cap ? 2 * b->nodes_cap : 64;
-		ci->nodes = xreallocarray(ci->nodes, b->nodes_cap, sizeof(*ci->nodes));
+	if (f->nfuncs == f->funcs_cap) {
+		f->funcs_cap = f->funcs_cap ? 2 * f->funcs_cap : 64;
+		f->funcs = xreallocarray(f->funcs, f->funcs_cap, sizeof(*f->funcs));
 	}
-	n = &ci->nodes[ci->nnodes++];
+	n = &f->funcs[f->nfuncs++];
 	/* inlined copies share their abstract origin's name: name that DIE, once */
 	n->die = dwarf_dieoffset(die);
 	if (dwarf_attr(die, DW_AT_abstract_origin, &attr) && dwarf_formref_die(&attr, &origin))
 		n->die = dwarf_dieoffset(&origin);
 	n->end = node + 1;
 	n->range_first = first;
-	n->range_count = (uint32_t)(ci->nranges - first);
+	n->range_count = (uint32_t)(f->nranges - first);
 	n->call_file = NO_FILE;
 	n->call_line = 0;
 	if (dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &w) == 0 &&
@@ -170,8 +163,9 @@ static long add_node(struct builder *b, Dwarf_Die *die, bool top)
  * functions, blocks, namespaces.  Types are skipped, their member function
  * definitions are unit-level DIEs (DW_AT_specification) anyway; so are
  * subprograms without code (declarations, abstract instances).
+ * dwarf_reader__functions() does the same without libdw.
  */
-static void walk(struct builder *b, Dwarf_Die *die, int depth, bool in_function)
+static void walk(struct dwarf_funcs *f, Dwarf_Die *die, int depth, bool in_function)
 {
 	Dwarf_Die child;
 
@@ -183,7 +177,7 @@ static void walk(struct builder *b, Dwarf_Die *die, int depth, bool in_function)
 
 		switch (tag) {
 		case DW_TAG_subprogram:
-			node = add_node(b, die, true);
+			node = add_node(f, die, true);
 			if (node < 0)
 				continue;
 			break;
@@ -191,7 +185,7 @@ static void walk(struct builder *b, Dwarf_Die *die, int depth, bool in_function)
 			if (!in_function)
 				continue; /* an inlined call outside any function: nothing to chain
 					     to */
-			node = add_node(b, die, false);
+			node = add_node(f, die, false);
 			if (node < 0)
 				continue;
 			break;
@@ -205,9 +199,9 @@ static void walk(struct builder *b, Dwarf_Die *die, int depth, bool in_function)
 			continue;
 		}
 		if (dwarf_haschildren(die) && dwarf_child(die, &child) == 0)
-			walk(b, &child, depth + 1, in_function || node >= 0);
+			walk(f, &child, depth + 1, in_function || node >= 0);
 		if (node >= 0)
-			b->ci->nodes[node].end = (uint32_t)b->ci->nnodes;
+			f->funcs[node].end = (uint32_t)f->nfuncs;
 	} while (dwarf_siblingof(die, die) == 0);
 }
 
@@ -257,27 +251,120 @@ static bool line_sections(Dwarf *dw, struct line_sections *s)
 	return s->line != NULL;
 }
 
+/* ---- the sections dwarf_reader reads ---- */
+
+/* libdw's DWARF section names (dwarf_begin_elf.c), and which of them dwarf_reader reads. */
+static const struct {
+	const char *name;
+	size_t field; /* offset of its struct dwarf_section, or SIZE_MAX */
+} known_sections[] = {
+#define READ(sec) offsetof(struct dwarf_sections, sec)
+	{".debug_info", READ(info)},
+	{".debug_types", SIZE_MAX},
+	{".debug_abbrev", READ(abbrev)},
+	{".debug_addr", READ(addr)},
+	{".debug_aranges", SIZE_MAX},
+	{".debug_line", READ(line)},
+	{".debug_line_str", READ(line_str)},
+	{".debug_frame", SIZE_MAX},
+	{".debug_loc", SIZE_MAX},
+	{".debug_loclists", SIZE_MAX},
+	{".debug_pubnames", SIZE_MAX},
+	{".debug_str", READ(str)},
+	{".debug_str_offsets", READ(str_offsets)},
+	{".debug_macinfo", SIZE_MAX},
+	{".debug_macro", SIZE_MAX},
+	{".debug_ranges", READ(ranges)},
+	{".debug_rnglists", READ(rnglists)},
+	{".gnu_debugaltlink", SIZE_MAX},
+#undef READ
+};
+
+#define NKNOWN (sizeof(known_sections) / sizeof(*known_sections))
+
+/*
+ * dwarf_reader's sections of @elf (@size bytes), read as libdw would read
+ * them: the same section for each name, decompressed the same way.  Only
+ * in the layout every linker makes: each DWARF section once, none in a
+ * section group, none .zdebug_ (GNU compression) or .dwo, no dwz
+ * supplementary file.  -ENOTSUP for any other: libdw reads that file, as
+ * it would (and with it the line decoder's own choice of sections,
+ * line_sections()).  Big-endian files are left to libdw too.
+ */
+static int load_sections(Elf *elf, uint64_t size, struct dwarf_sections *out)
+{
+	bool seen[NKNOWN] = {false};
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, k;
+	GElf_Ehdr eh;
+
+	memset(out, 0, sizeof(*out));
+	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return -ENOTSUP;
+	while ((scn = elf_nextscn(elf, scn))) {
+		struct dwarf_section *sec;
+		const char *name;
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return -ENOTSUP;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			return -ENOTSUP;
+		if (!strncmp(name, ".zdebug", 7) || !strncmp(name, ".gnu.debuglto_", 14))
+			return -ENOTSUP;
+		for (k = 0; k < NKNOWN && strcmp(name, known_sections[k].name); k++)
+			;
+		if (k == NKNOWN) {
+			if (!strncmp(name, ".debug_", 7) && strlen(name) >= 4 &&
+			    !strcmp(name + strlen(name) - 4, ".dwo"))
+				return -ENOTSUP;
+			continue;
+		}
+		if (seen[k] || (sh.sh_flags & SHF_GROUP))
+			return -ENOTSUP;
+		seen[k] = true;
+		if (sh.sh_type == SHT_NOBITS)
+			continue;
+		if (known_sections[k].field == SIZE_MAX) {
+			/* not read: but libdw fails on a file where it could not be */
+			if (!(sh.sh_flags & SHF_COMPRESSED) &&
+			    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
+				return -ENOTSUP;
+			if (k == NKNOWN - 1)
+				return -ENOTSUP; /* dwz: its forms name another file */
+			continue;
+		}
+		if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+			continue; /* libdw goes on without it too */
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			return -ENOTSUP;
+		if (!data->d_buf || !data->d_size)
+			continue;
+		sec = (struct dwarf_section *)((char *)out + known_sections[k].field);
+		sec->data = data->d_buf;
+		sec->size = data->d_size;
+	}
+	return out->info.size ? 0 : -ENOTSUP;
+}
+
+/* ---- indexes ---- */
+
 /*
  * The unit's line table, with our own decoder.  What it does not handle
  * (line_program.h) leaves the unit without lines: libdw's reader is not a
  * fallback, since it reads the file names of a damaged table past the end
  * of .debug_line (found by fuzzing libdw 0.188).
  */
-static void read_lines(struct builder *b, const struct line_sections *sections, Dwarf_Die *cu)
+static void read_lines(struct cu_index *ci, const struct line_sections *sections, uint64_t offset,
+		       const char *comp_dir, unsigned int addr_size)
 {
-	struct cu_index *ci = b->ci;
 	struct line_table t;
-	Dwarf_Attribute attr;
-	Dwarf_Word offset;
-	uint8_t addr_size = 8, offset_size;
-	Dwarf_Die unit_die;
-	const char *comp_dir;
 	int err;
 
-	if (!dwarf_attr(cu, DW_AT_stmt_list, &attr) || dwarf_formudata(&attr, &offset) != 0 ||
-	    !sections->line || !dwarf_diecu(cu, &unit_die, &addr_size, &offset_size))
-		return; /* no line table */
-	comp_dir = dwarf_attr(cu, DW_AT_comp_dir, &attr) ? dwarf_formstring(&attr) : NULL;
 	err = line_program__decode(sections, offset, comp_dir, addr_size, &t);
 	if (err) {
 		fs_debug("symbolize: line table at 0x%llx: %s: no lines for its unit",
@@ -292,7 +379,7 @@ static void read_lines(struct builder *b, const struct line_sections *sections, 
 
 static int cmp_range(const void *a, const void *b)
 {
-	const struct addr_range *x = a, *y = b;
+	const struct dwarf_range *x = a, *y = b;
 
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
@@ -310,37 +397,102 @@ static int cmp_row(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static struct cu_index *build_index(Dwarf *dw, const struct line_sections *sections,
-				    uint64_t unit_die)
+/* Rows and subprograms in address order, and the size of the index. */
+static struct cu_index *finish_index(struct cu_index *ci)
 {
-	struct builder b = {0};
-	Dwarf_Die cu, child;
 	size_t i;
 
-	b.ci = xcalloc(1, sizeof(*b.ci));
-	if (!dwarf_offdie(dw, unit_die, &cu))
-		return b.ci;
-	read_lines(&b, sections, &cu);
-	for (i = 1; i < b.ci->nrows; i++)
-		if (b.ci->rows[i].addr < b.ci->rows[i - 1].addr) {
+	for (i = 1; i < ci->nrows; i++)
+		if (ci->rows[i].addr < ci->rows[i - 1].addr) {
 			/* a sequence that goes back (set_address lower than before):
 			 * only broken tables do, and which of the rows of one address
 			 * wins is then unspecified */
-			qsort(b.ci->rows, b.ci->nrows, sizeof(*b.ci->rows), cmp_row);
+			qsort(ci->rows, ci->nrows, sizeof(*ci->rows), cmp_row);
 			break;
 		}
-	if (dwarf_haschildren(&cu) && dwarf_child(&cu, &child) == 0)
-		walk(&b, &child, 1, false);
-	if (b.ci->ntop)
-		qsort(b.ci->top, b.ci->ntop, sizeof(*b.ci->top), cmp_range);
-	b.ci->bytes = sizeof(*b.ci) + b.ci->nrows * sizeof(*b.ci->rows) +
-		      b.ci->nnodes * sizeof(*b.ci->nodes) +
-		      (b.ci->nranges + b.ci->ntop) * sizeof(struct addr_range) +
-		      b.ci->nfiles * (sizeof(char *) + 48);
-	return b.ci;
+	if (ci->f.ntop)
+		qsort(ci->f.top, ci->f.ntop, sizeof(*ci->f.top), cmp_range);
+	ci->bytes = sizeof(*ci) + ci->nrows * sizeof(*ci->rows) +
+		    ci->f.nfuncs * sizeof(*ci->f.funcs) +
+		    (ci->f.nranges + ci->f.ntop) * sizeof(struct dwarf_range) +
+		    ci->nfiles * (sizeof(char *) + 48);
+	return ci;
 }
 
-static void read_units(struct dwarf_info *di)
+/* The index of the unit whose DIE is at @unit_die, with libdw (@dw NULL: an empty one). */
+static struct cu_index *build_index_libdw(Dwarf *dw, const struct line_sections *sections,
+					  uint64_t unit_die)
+{
+	struct cu_index *ci = xcalloc(1, sizeof(*ci));
+	uint8_t addr_size = 8, offset_size;
+	Dwarf_Attribute attr;
+	Dwarf_Die cu, child, unit;
+	Dwarf_Word offset;
+
+	if (!dw || !dwarf_offdie(dw, unit_die, &cu))
+		return ci;
+	if (dwarf_attr(&cu, DW_AT_stmt_list, &attr) && dwarf_formudata(&attr, &offset) == 0 &&
+	    sections->line && dwarf_diecu(&cu, &unit, &addr_size, &offset_size))
+		read_lines(ci, sections, offset,
+			   dwarf_attr(&cu, DW_AT_comp_dir, &attr) ? dwarf_formstring(&attr) : NULL,
+			   addr_size);
+	if (dwarf_haschildren(&cu) && dwarf_child(&cu, &child) == 0)
+		walk(&ci->f, &child, 1, false);
+	return finish_index(ci);
+}
+
+/* The index of unit @u with dwarf_reader; NULL when it cannot (libdw then will). */
+static struct cu_index *build_index_reader(struct dwarf_reader *r, const struct dwarf_info *di,
+					   const struct unit *u)
+{
+	struct cu_index *ci = xcalloc(1, sizeof(*ci));
+	struct dwarf_unit_info info;
+	struct dwarf_range *none = NULL;
+	size_t n = 0, cap = 0;
+	int err;
+
+	ci->named = true;
+	err = dwarf_reader__unit(r, u->header, &info, &none, &n, &cap);
+	free(none);
+	if (!err)
+		err = dwarf_reader__functions(r, u->header, MAX_DIE_DEPTH, &ci->f);
+	if (err) {
+		fs_debug("symbolize: unit at 0x%llx: %s: read with libdw",
+			 (unsigned long long)di->headers[u->header].offset, strerror(-err));
+		cu_index__free(ci);
+		return NULL;
+	}
+	if (info.has_stmt_list && di->sections.line)
+		read_lines(ci, &di->sections, info.stmt_list, info.comp_dir,
+			   di->headers[u->header].address_size);
+	return finish_index(ci);
+}
+
+static void add_unit_range(struct dwarf_info *di, size_t *cap, uint64_t lo, uint64_t hi)
+{
+	if (lo >= hi)
+		return;
+	push_range(&di->unit_ranges, &di->nunit_ranges, cap, lo, hi, (uint32_t)di->nunits);
+	di->units[di->nunits].ranged = true;
+}
+
+static struct unit *new_unit(struct dwarf_info *di, size_t *cap)
+{
+	if (di->nunits == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		di->units = xreallocarray(di->units, *cap, sizeof(*di->units));
+	}
+	memset(&di->units[di->nunits], 0, sizeof(*di->units));
+	return &di->units[di->nunits];
+}
+
+/*
+ * The compilation units and their ranges, with libdw.  Type units,
+ * skeletons of split units, and dwz's partial units (shared types and
+ * abstract functions, imported by the units with the code) have no code of
+ * their own.
+ */
+static void read_units_libdw(struct dwarf_info *di)
 {
 	size_t units_cap = 0, ranges_cap = 0;
 	Dwarf_CU *cu = NULL;
@@ -350,32 +502,71 @@ static void read_units(struct dwarf_info *di)
 	while (dwarf_get_units(di->dw, cu, &cu, NULL, &unit_type, &cudie, &subdie) == 0) {
 		Dwarf_Addr base, lo, hi;
 		ptrdiff_t off = 0;
-		struct unit *u;
 
-		/* type units, skeletons of split units, and dwz's partial units (shared
-		 * types and abstract functions, imported by the units with the code):
-		 * no code of their own */
 		if (unit_type != DW_UT_compile)
 			continue;
-		if (di->nunits == units_cap) {
-			units_cap = units_cap ? 2 * units_cap : 64;
-			di->units = xreallocarray(di->units, units_cap, sizeof(*di->units));
-		}
-		u = &di->units[di->nunits];
-		*u = (struct unit){.die = dwarf_dieoffset(&cudie)};
-		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
-			if (lo >= hi)
-				continue;
-			if (di->nunit_ranges == ranges_cap) {
-				ranges_cap = ranges_cap ? 2 * ranges_cap : 64;
-				di->unit_ranges = xreallocarray(di->unit_ranges, ranges_cap,
-								sizeof(*di->unit_ranges));
-			}
-			di->unit_ranges[di->nunit_ranges++] =
-				(struct addr_range){lo, hi, (uint32_t)di->nunits};
-			u->ranged = true;
-		}
+		new_unit(di, &units_cap)->die = dwarf_dieoffset(&cudie);
+		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0)
+			add_unit_range(di, &ranges_cap, lo, hi);
 		di->nunits++;
+	}
+}
+
+/* The same with dwarf_reader: -ENOTSUP (or another error) when libdw is to read them. */
+static int read_units_reader(struct dwarf_info *di)
+{
+	size_t units_cap = 0, ranges_cap = 0, i, j, n, cap;
+	struct dwarf_range *ranges = NULL;
+	int err = 0;
+
+	err = dwarf_reader__units(&di->raw, &di->headers, &di->nheaders);
+	if (err)
+		return err;
+	di->reader = dwarf_reader__new(&di->raw, di->headers, di->nheaders);
+	for (i = 0; i < di->nheaders; i++) {
+		struct dwarf_unit_info info;
+		struct unit *u;
+
+		if (di->headers[i].unit_type != DW_UT_compile)
+			continue;
+		u = new_unit(di, &units_cap);
+		u->die = di->headers[i].die;
+		u->header = i;
+		n = cap = 0;
+		err = dwarf_reader__unit(di->reader, i, &info, &ranges, &n, &cap);
+		if (err)
+			break;
+		for (j = 0; j < n; j++)
+			add_unit_range(di, &ranges_cap, ranges[j].lo, ranges[j].hi);
+		free(ranges);
+		ranges = NULL;
+		di->nunits++;
+	}
+	free(ranges);
+	return err;
+}
+
+static void read_units(struct dwarf_info *di)
+{
+	if (!di->whole_libdw && read_units_reader(di)) {
+		/* a file dwarf_reader does not read as libdw would: libdw reads it all */
+		fs_debug("symbolize: DWARF left to libdw");
+		di->whole_libdw = true;
+		dwarf_reader__free(di->reader);
+		di->reader = NULL;
+		free(di->headers);
+		di->headers = NULL;
+		di->nheaders = 0;
+		free(di->units);
+		di->units = NULL;
+		di->nunits = 0;
+		free(di->unit_ranges);
+		di->unit_ranges = NULL;
+		di->nunit_ranges = 0;
+	}
+	if (di->whole_libdw && libdw_of(di)) {
+		line_sections(di->dw, &di->sections);
+		read_units_libdw(di);
 	}
 	if (di->nunit_ranges)
 		qsort(di->unit_ranges, di->nunit_ranges, sizeof(*di->unit_ranges), cmp_range);
@@ -384,34 +575,46 @@ static void read_units(struct dwarf_info *di)
 struct dwarf_info *dwarf_info__open(int fd)
 {
 	struct dwarf_info *di;
+	struct stat st;
 	Elf *elf;
-	Dwarf *dw;
 
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+	if (!elf || elf_kind(elf) != ELF_K_ELF || fstat(fd, &st) < 0) {
 		elf_end(elf);
 		close(fd);
 		errno = ENOEXEC;
 		return NULL;
 	}
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw) {
-		elf_end(elf);
-		close(fd);
-		errno = ENOENT;
-		return NULL;
-	}
 	di = xcalloc(1, sizeof(*di));
 	di->fd = fd;
 	di->elf = elf;
-	di->dw = dw;
 	di->strings = strtab__new();
-	line_sections(dw, &di->sections);
+	di->whole_libdw = !!getenv("FLAMESAMP_DWARF_LIBDW") ||
+			  load_sections(elf, (uint64_t)st.st_size, &di->raw) < 0;
+	if (di->whole_libdw) {
+		if (!libdw_of(di)) {
+			dwarf_info__free(di);
+			errno = ENOENT;
+			return NULL;
+		}
+		line_sections(di->dw, &di->sections);
+	} else {
+		/* what line_sections() finds in such a file */
+		di->sections = (struct line_sections){
+			.line = di->raw.line.data,
+			.line_size = di->raw.line.size,
+			.line_str = di->raw.line_str.data,
+			.line_str_size = di->raw.line_str.size,
+			.str = di->raw.str.data,
+			.str_size = di->raw.str.size,
+		};
+	}
 	/*
 	 * libdw 0.188 reads the strings of these sections with strlen(): one
 	 * that does not end in a NUL would be read past its end.  Producers
 	 * always end them with one; a file that does not is damaged or hostile.
+	 * dwarf_reader relies on it too.
 	 */
 	if ((di->sections.str_size && di->sections.str[di->sections.str_size - 1]) ||
 	    (di->sections.line_str_size && di->sections.line_str[di->sections.line_str_size - 1])) {
@@ -456,6 +659,8 @@ void dwarf_info__free(struct dwarf_info *di)
 	strtab__free(di->strings);
 	free(di->units);
 	free(di->unit_ranges);
+	dwarf_reader__free(di->reader);
+	free(di->headers);
 	dwarf_end(di->dw);
 	elf_end(di->elf);
 	close(di->fd);
@@ -490,10 +695,32 @@ static void set_index(struct dwarf_info *di, struct unit *u, struct cu_index *ci
 	di->indexed++;
 }
 
+/*
+ * The index of unit @u, built now: by dwarf_reader @r, or by libdw when it
+ * cannot (then the unit is marked, for the next time).  NULL only when
+ * @dw_allowed is false and libdw is needed: workers leave those units to
+ * the calling thread, which owns the libdw handle.
+ */
+static struct cu_index *build_index(struct dwarf_info *di, struct dwarf_reader *r, struct unit *u,
+				    bool dw_allowed)
+{
+	struct cu_index *ci = NULL;
+
+	if (!di->whole_libdw && !u->libdw) {
+		ci = build_index_reader(r, di, u);
+		if (!ci)
+			u->libdw = true;
+	}
+	if (!ci && dw_allowed)
+		ci = build_index_libdw(di->whole_libdw ? di->dw : libdw_of(di), &di->sections,
+				       u->die);
+	return ci;
+}
+
 static struct cu_index *unit_index(struct dwarf_info *di, struct unit *u)
 {
 	if (!u->index)
-		set_index(di, u, build_index(di->dw, &di->sections, u->die));
+		set_index(di, u, build_index(di, di->reader, u, true));
 	u->last_use = ++use_clock;
 	return u->index;
 }
@@ -505,7 +732,7 @@ static struct cu_index *unit_index(struct dwarf_info *di, struct unit *u)
  */
 #define LOOK_BACK 16
 
-static long find_range(const struct addr_range *r, size_t n, uint64_t addr, size_t *hint)
+static long find_range(const struct dwarf_range *r, size_t n, uint64_t addr, size_t *hint)
 {
 	long i = (long)fs_count_at_or_below(r, sizeof(*r), n, addr, hint) - 1, stop = i - LOOK_BACK;
 
@@ -527,15 +754,9 @@ static void add_unranged_units(struct dwarf_info *di)
 		if (di->units[i].ranged)
 			continue;
 		ci = unit_index(di, &di->units[i]);
-		for (j = 0; j < ci->ntop; j++) {
-			if (di->nunit_ranges == cap) {
-				cap = cap ? 2 * cap : 64;
-				di->unit_ranges = xreallocarray(di->unit_ranges, cap,
-								sizeof(*di->unit_ranges));
-			}
-			di->unit_ranges[di->nunit_ranges++] =
-				(struct addr_range){ci->top[j].lo, ci->top[j].hi, (uint32_t)i};
-		}
+		for (j = 0; j < ci->f.ntop; j++)
+			push_range(&di->unit_ranges, &di->nunit_ranges, &cap, ci->f.top[j].lo,
+				   ci->f.top[j].hi, (uint32_t)i);
 	}
 	if (di->nunit_ranges)
 		qsort(di->unit_ranges, di->nunit_ranges, sizeof(*di->unit_ranges), cmp_range);
@@ -558,12 +779,12 @@ static struct unit *unit_of(struct dwarf_info *di, uint64_t addr)
 	return i < 0 ? NULL : &di->units[di->unit_ranges[i].node];
 }
 
-static bool node_contains(const struct cu_index *ci, const struct func_node *n, uint64_t addr)
+static bool func_contains(const struct cu_index *ci, const struct dwarf_func *f, uint64_t addr)
 {
 	uint32_t i;
 
-	for (i = 0; i < n->range_count; i++) {
-		const struct addr_range *r = &ci->ranges[n->range_first + i];
+	for (i = 0; i < f->range_count; i++) {
+		const struct dwarf_range *r = &ci->f.ranges[f->range_first + i];
 
 		if (addr >= r->lo && addr < r->hi)
 			return true;
@@ -591,7 +812,9 @@ static const char *file_name(const struct cu_index *ci, uint32_t file)
 
 /*
  * The name of the function DIE @die_off (through abstract origins and
- * specifications): its mangled linkage name, else its name; cached.
+ * specifications), for the units libdw indexed: its mangled linkage name,
+ * else its name; cached.  dwarf_reader names its units' functions itself,
+ * by the same rules.
  */
 static const char *die_name(struct dwarf_info *di, uint64_t die_off)
 {
@@ -603,7 +826,7 @@ static const char *die_name(struct dwarf_info *di, uint64_t die_off)
 
 	if (v)
 		return v == UINTPTR_MAX ? NULL : strtab__str(di->strings, (uint32_t)(v - 1), NULL);
-	if (dwarf_offdie(di->dw, die_off, &die)) {
+	if (di->dw && dwarf_offdie(di->dw, die_off, &die)) {
 		const char *linkage = NULL;
 
 		if (dwarf_attr_integrate(&die, DW_AT_linkage_name, &attr) ||
@@ -636,9 +859,10 @@ size_t dwarf_info__lookup(struct dwarf_info *di, uint64_t addr, bool inlines,
 {
 	uint32_t chain[MAX_INLINE_DEPTH];
 	const struct line_row *row;
+	const struct dwarf_func *funcs;
 	struct cu_index *ci;
 	struct unit *u;
-	size_t depth = 0, n = 0, k;
+	size_t depth = 0, n = 0, k, nfuncs;
 	long top;
 
 	if (!di || !max)
@@ -647,21 +871,23 @@ size_t dwarf_info__lookup(struct dwarf_info *di, uint64_t addr, bool inlines,
 	if (!u)
 		return 0;
 	ci = unit_index(di, u);
+	funcs = ci->f.funcs;
+	nfuncs = ci->f.nfuncs;
 	row = row_at(ci, addr);
-	top = find_range(ci->top, ci->ntop, addr, &ci->top_hint);
+	top = find_range(ci->f.top, ci->f.ntop, addr, &ci->top_hint);
 	if (top >= 0) {
-		uint32_t cur = ci->top[top].node;
+		uint32_t cur = ci->f.top[top].node;
 
 		chain[depth++] = cur;
 		while (depth < MAX_INLINE_DEPTH) {
 			uint32_t j = cur + 1, found = UINT32_MAX;
 
-			for (; j < ci->nodes[cur].end && j < ci->nnodes; j = ci->nodes[j].end) {
-				if (node_contains(ci, &ci->nodes[j], addr)) {
+			for (; j < funcs[cur].end && j < nfuncs; j = funcs[j].end) {
+				if (func_contains(ci, &funcs[j], addr)) {
 					found = j;
 					break;
 				}
-				if (ci->nodes[j].end <= j)
+				if (funcs[j].end <= j)
 					break; /* cannot happen: end is past the node */
 			}
 			if (found == UINT32_MAX)
@@ -681,15 +907,15 @@ size_t dwarf_info__lookup(struct dwarf_info *di, uint64_t addr, bool inlines,
 	if (inlines && depth > max)
 		k = max - 1;
 	for (;; k--) {
-		const struct func_node *node = &ci->nodes[chain[k]];
+		const struct dwarf_func *f = &funcs[chain[k]];
 		struct dwarf_location *l = &out[n++];
 
-		l->name = die_name(di, node->die);
+		l->name = ci->named ? f->name : die_name(di, f->die);
 		if (k == depth - 1) {
 			l->file = row ? file_name(ci, row->file) : NULL;
 			l->line = row ? row->line : 0;
 		} else {
-			const struct func_node *callee = &ci->nodes[chain[k + 1]];
+			const struct dwarf_func *callee = &funcs[chain[k + 1]];
 
 			l->file = file_name(ci, callee->call_file);
 			l->line = callee->call_line;
@@ -710,26 +936,31 @@ struct prepare_job {
 };
 
 /*
- * A worker: its own libdw handle, units taken one at a time.  The handles
- * are made before the threads start, on the one Elf of the file: libdw
- * then shares the sections it read (and decompressed), and each handle
- * keeps its own unit and abbreviation state.
+ * A worker: its own dwarf_reader (or, for a file left to libdw, its own
+ * libdw handle), units taken one at a time.  libdw handles are made before
+ * the threads start, on the one Elf of the file: libdw then shares the
+ * sections it read (and decompressed), and each handle keeps its own unit
+ * and abbreviation state.  A unit dwarf_reader cannot index is left to the
+ * calling thread, which has the one libdw handle for those.
  */
 struct worker {
 	struct prepare_job *job;
 	Dwarf *dw;
+	struct dwarf_reader *reader;
 };
 
 static void *prepare_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct prepare_job *job = w->job;
+	struct dwarf_info *di = job->di;
 	size_t i;
 
 	while ((i = atomic_fetch_add(&job->next, 1)) < job->ntodo) {
-		struct unit *u = &job->di->units[job->todo[i]];
+		struct unit *u = &di->units[job->todo[i]];
 
-		u->index = build_index(w->dw, &job->di->sections, u->die);
+		u->index = di->whole_libdw ? build_index_libdw(w->dw, &di->sections, u->die)
+					   : build_index(di, w->reader, u, false);
 	}
 	return NULL;
 }
@@ -767,16 +998,19 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 		threads = MAX_THREADS;
 	if (threads > job.ntodo)
 		threads = (unsigned int)job.ntodo;
-	workers[0] = (struct worker){&job, di->dw};
+	/* the calling thread is worker 0 */
+	workers[0] = (struct worker){&job, di->dw, di->reader};
 	for (t = 1; t < threads; t++) {
-		Dwarf *dw = dwarf_begin_elf(di->elf, DWARF_C_READ, NULL);
-
-		if (!dw)
+		workers[t] = (struct worker){.job = &job};
+		if (!di->whole_libdw) {
+			workers[t].reader = dwarf_reader__new(&di->raw, di->headers, di->nheaders);
+			continue;
+		}
+		workers[t].dw = dwarf_begin_elf(di->elf, DWARF_C_READ, NULL);
+		if (!workers[t].dw)
 			break;
-		workers[t] = (struct worker){&job, dw};
 	}
 	nworkers = t;
-	/* the calling thread is worker 0 */
 	for (t = 1; t < nworkers; t++)
 		if (pthread_create(&tids[t], NULL, prepare_worker, &workers[t]) == 0)
 			started[t] = true;
@@ -785,16 +1019,15 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 		if (started[t])
 			pthread_join(tids[t], NULL);
 		dwarf_end(workers[t].dw);
+		dwarf_reader__free(workers[t].reader);
 	}
 	for (i = 0; i < job.ntodo; i++) {
 		struct unit *u = &di->units[job.todo[i]];
+		struct cu_index *ci = u->index;
 
-		if (u->index) {
-			struct cu_index *ci = u->index;
-
-			u->index = NULL;
-			set_index(di, u, ci);
-		}
+		/* what dwarf_reader left to libdw is indexed here */
+		u->index = NULL;
+		set_index(di, u, ci ? ci : build_index(di, di->reader, u, true));
 	}
 	free(job.todo);
 out:
@@ -809,6 +1042,15 @@ size_t dwarf_info__memory(const struct dwarf_info *di)
 size_t dwarf_info__units_indexed(const struct dwarf_info *di)
 {
 	return di ? di->indexed : 0;
+}
+
+size_t dwarf_info__units_by_libdw(const struct dwarf_info *di)
+{
+	size_t i, n = 0;
+
+	for (i = 0; di && i < di->nunits; i++)
+		n += di->units[i].index && (di->whole_libdw || di->units[i].libdw);
+	return n;
 }
 
 size_t dwarf_info__unit_uses(const struct dwarf_info *di, struct dwarf_unit_use *uses)

@@ -4,7 +4,7 @@
 
 /*
  * Source lines and inline frames from one ELF file's DWARF (.debug_info and
- * .debug_line, read with libdw).
+ * .debug_line).
  *
  * libdw answers one address at a time by walking a compilation unit's DIE
  * tree (dwarf_getscopes), which is what makes eu-addr2line cost milliseconds
@@ -13,25 +13,36 @@
  *   - its line table: (address, file, line) rows;
  *   - its functions: every subprogram and inlined_subroutine with code, in
  *     DIE order with the index past its subtree, so the chain of inlined
- *     calls at an address is a binary search over the unit's subprograms
- *     then a walk down the few children that contain the address.
+ *     calls at an address is a search over the unit's subprograms then a
+ *     walk down the few children that contain the address.
  * Which unit holds an address comes from the units' own ranges
  * (DW_AT_ranges / low_pc-high_pc of the unit DIE), read when the file is
  * opened; in a file where no unit has any, from the units' functions.
- * Partial units (dwz) and type units hold no code and are not indexed.  Function names are read
- * from the DIEs only when a lookup returns them, and cached by DIE.
+ * Partial units (dwz) and type units hold no code and are not indexed.
+ * Searches start where the last lookup ended: addresses looked up in
+ * increasing order cost a few reads each.
+ *
+ * The DIEs are read by dwarf_reader.h (the line tables by line_program.h),
+ * which gives what libdw's walk of the same DIEs gives; libdw reads the
+ * units dwarf_reader cannot, and whole files in layouts it does not handle
+ * (split DWARF, dwz supplementary files, big-endian...).  Setting
+ * FLAMESAMP_DWARF_LIBDW in the environment makes libdw read everything
+ * (tests compare the two).  Function names are the DIEs' (mangled where
+ * they are), read once per abstract origin.
  *
  * Many addresses at once (dwarf_info__prepare) index the units they need
- * on several threads, each with its own libdw handle on the same file: the
+ * on several threads, each with its own reader on the same sections: the
  * indexing is the cost, the lookups are cheap.
  *
  * The file is read with pread (libelf's ELF_C_READ), so a file truncated
  * while open gives errors, never SIGBUS; its descriptor stays open until
- * dwarf_info__free().  DWARF is untrusted input: libdw validates forms and
- * offsets, the line decoder bounds every read; a file whose string
- * sections do not end in a NUL is refused (libdw 0.188 would read past
- * them).  What is rejected in one unit leaves that unit without lines or
- * frames, not the others.
+ * dwarf_info__free().  Only the sections read are read: libdw reads all of
+ * them (location lists, often the largest) when it starts, so it is started
+ * only for what needs it.  DWARF is untrusted input: dwarf_reader and the
+ * line decoder bound every read, libdw validates forms and offsets; a file
+ * whose string sections do not end in a NUL is refused (libdw 0.188 would
+ * read past them).  What is rejected in one unit leaves that unit without
+ * lines or frames, not the others.
  *
  * Not thread-safe, apart from what dwarf_info__prepare() does inside.
  */
@@ -77,6 +88,11 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 /* Memory held by the indexes and names (bytes), and the number of units indexed. */
 size_t dwarf_info__memory(const struct dwarf_info *di);
 size_t dwarf_info__units_indexed(const struct dwarf_info *di);
+/*
+ * Of the units indexed so far, how many libdw read (dwarf_reader could not);
+ * every unit of a file left to libdw as a whole.  For tests and diagnostics.
+ */
+size_t dwarf_info__units_by_libdw(const struct dwarf_info *di);
 
 /* How recently an indexed unit was used (a clock shared by every dwarf_info) and its size. */
 struct dwarf_unit_use {

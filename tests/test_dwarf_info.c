@@ -8,6 +8,7 @@
  * DWARF in separate debug files (.gnu_debuglink, the build-id path, a
  * debuginfod server run on 127.0.0.1), the memory limit, prepare(), DWARF
  * overwritten with random bytes, string sections without their final NUL,
+ * dwarf_reader's frames against libdw's (compilers, DWARF versions, -O0),
  * and C++ names.
  */
 #define _GNU_SOURCE
@@ -1351,7 +1352,69 @@ static void test_unterminated_strings(void **state)
 	free(data);
 }
 
-/* ---- 9. C++ ---- */
+/* ---- 9. dwarf_reader against libdw ---- */
+
+/* Every address of .text of @path: the same frames from dwarf_reader as from libdw. */
+static void compare_readers(const char *path)
+{
+	struct dwarf_location a[MAX_FRAMES], b[MAX_FRAMES];
+	struct dwarf_info *fast, *slow;
+	struct section_info text;
+	size_t found = 0, n, i;
+	uint64_t addr;
+
+	assert_true(section_of(path, ".text", &text));
+	assert_int_equal(unsetenv("FLAMESAMP_DWARF_LIBDW"), 0);
+	fast = open_dwarf(path);
+	assert_int_equal(setenv("FLAMESAMP_DWARF_LIBDW", "1", 1), 0);
+	slow = open_dwarf(path);
+	assert_int_equal(unsetenv("FLAMESAMP_DWARF_LIBDW"), 0);
+	assert_non_null(fast);
+	assert_non_null(slow);
+	for (addr = text.addr; addr < text.addr + text.size; addr++) {
+		bool inlines = addr % 3 != 0;
+
+		n = dwarf_info__lookup(fast, addr, inlines, a, MAX_FRAMES);
+		assert_int_equal(dwarf_info__lookup(slow, addr, inlines, b, MAX_FRAMES), n);
+		for (i = 0; i < n; i++) {
+			assert_true(same_str(a[i].name, b[i].name));
+			assert_true(same_str(a[i].file, b[i].file));
+			assert_int_equal(a[i].line, b[i].line);
+		}
+		found += n && a[0].name;
+	}
+	assert_true(found > 0);
+	assert_true(dwarf_info__units_indexed(fast) > 0);
+	assert_int_equal(dwarf_info__units_by_libdw(fast), 0);
+	assert_int_equal(dwarf_info__units_by_libdw(slow), dwarf_info__units_indexed(slow));
+	dwarf_info__free(fast);
+	dwarf_info__free(slow);
+}
+
+static void test_reader_matches_libdw(void **state)
+{
+	static const char *const variants[] = {
+		"cc -O2 -gdwarf-4",    "cc -O2 -gdwarf-2 -gstrict-dwarf",
+		"cc -O0 -g",	       "cc -O2 -g -ffunction-sections -Wl,--gc-sections",
+		"clang -O2 -gdwarf-4", "clang -O2 -gdwarf-5",
+	};
+	char bin[PATH_MAX];
+	size_t i;
+
+	if (!have_programs())
+		skip();
+	compare_readers(fx.pie);
+	compare_readers(fx.nopie);
+	for (i = 0; i < sizeof(variants) / sizeof(*variants); i++) {
+		if (!strncmp(variants[i], "clang", 5) && !fx.clang[0])
+			continue;
+		snprintf(bin, sizeof(bin), "%s/variant%zu", tmpdir, i);
+		assert_true(run("%s -o '%s' '%s'", variants[i], bin, fx.source));
+		compare_readers(bin);
+	}
+}
+
+/* ---- 10. C++ ---- */
 
 static const char cxx_source[] =
 	"namespace ns {\n"
@@ -1423,6 +1486,8 @@ static void test_cxx_names(void **state)
 	}
 	assert_true(cxx_chains(bin, true, "ns::Klass::method", "driver") > 0);
 	assert_true(cxx_chains(bin, false, "_ZNK2ns5Klass6methodEm", "_Z6driverm") > 0);
+	/* names through specifications (the method is declared in its class) */
+	compare_readers(bin);
 }
 
 int main(void)
@@ -1440,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_unusable_files),
 		cmocka_unit_test(test_lookup_direct),
 		cmocka_unit_test(test_garbage_dwarf),
+		cmocka_unit_test(test_reader_matches_libdw),
 		cmocka_unit_test(test_cxx_names),
 		/* last: a sanitizer report in libdw aborts the run */
 		cmocka_unit_test(test_unterminated_strings),
