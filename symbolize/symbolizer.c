@@ -61,6 +61,8 @@ struct symbolizer {
 	/* files by identity: open addressing, at most half full */
 	struct file_entry **slots;
 	size_t mask, count;
+	/* the entry last looked up by inode, once settled: lookups come in runs of one file */
+	struct file_entry *last;
 	struct file_entry vdso;
 
 	struct strtab *demangled; /* every demangled name, once */
@@ -312,6 +314,9 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 	const char *path = file->path;
 	struct file_entry *e;
 
+	e = sym->last;
+	if (e && file->ino && e->ino == file->ino && e->dev == file->dev)
+		return e->same_as ? e->same_as : e;
 	if (!path || !path[0])
 		return NULL;
 	if (path[0] == '[') {
@@ -327,6 +332,9 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 	e = find_or_add(sym, file);
 	if (open_attempts__may_try(&e->open, file->pid))
 		load_file(sym, e, file);
+	/* no other pid can change a settled entry: its inode's next lookup returns it at once */
+	if (e->open.final && e->ino)
+		sym->last = e;
 	return e->same_as ? e->same_as : e;
 }
 
