@@ -4,16 +4,20 @@
  * prints them (binutils' and llvm-addr2line's common output, byte for byte),
  * for an ELF file (-e) or a live process (-p).  Addresses come from the
  * command line or, one per line, from standard input, which is read in
- * batches: each batch is indexed at once (symbolizer__prepare(), on several
- * threads) and answered before the next is read, so a large input is fast
- * and a pipe fed one address at a time still gets each answer at once.
+ * batches: each batch is sorted, indexed at once (symbolizer__prepare(), on
+ * several threads), looked up in address order and printed in input order,
+ * so a large input is fast and a pipe fed one address at a time still gets
+ * each answer at once.  Standard input's batches go through a pipeline of
+ * three threads (see answer_stdin()).
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,26 +71,37 @@ struct target {
 	struct process_maps pm;
 };
 
+/* Bits of the sort key taken per radix pass: 2048 counts stay in L1. */
+#define RADIX_BITS   11
+#define RADIX_SIZE   (1u << RADIX_BITS)
+#define RADIX_PASSES ((48 + RADIX_BITS - 1) / RADIX_BITS)
+/* A batch position fits in the low bits of a sort word. */
+#define POS_BITS 16
+_Static_assert(BATCH_MAX <= 1u << POS_BITS, "batch positions must fit in POS_BITS");
+
 struct batch {
 	uint64_t addrs[BATCH_MAX];
 	bool valid[BATCH_MAX]; /* false: the line held no hex number */
 	size_t n;
+	bool last; /* standard input ended after this batch */
 	/*
-	 * answer_batch(): the valid addresses in address order with their
-	 * positions (and room to sort them), then each position's frames in
-	 * the pool
+	 * sort_by_address(): the valid addresses in address order with their
+	 * positions (and room to sort them), then lookup_batch(): each
+	 * position's frames in the pool
 	 */
 	uint64_t sorted[BATCH_MAX], sorted_tmp[BATCH_MAX];
-	uint32_t pos[BATCH_MAX], pos_tmp[BATCH_MAX];
+	uint32_t pos[BATCH_MAX];
 	size_t nsorted;
 	uint32_t first[BATCH_MAX];
 	uint8_t count[BATCH_MAX];
 	struct sym_frame *pool;
 	size_t pool_cap;
+	uint32_t radix_counts[RADIX_PASSES][RADIX_SIZE];
 };
 
 struct input {
 	int fd;
+	int stop_fd; /* readable: stop waiting for input; -1 for none */
 	char *buf;
 	size_t len;
 	bool eof;
@@ -269,7 +284,7 @@ static bool blank_line(const char *s, const char *end)
  * mostly short pieces (a name, a path, a number): stdio's cost per call
  * (fputs, putc) was a fifth of the command's time on large inputs.
  */
-#define OUTPUT_SIZE (1u << 20)
+#define OUTPUT_SIZE (64u << 10)
 
 struct output {
 	char *buf;
@@ -388,13 +403,18 @@ static void print_frames(struct output *o, const struct symbolize_args *a, uint6
 			else
 				out_char(o, '\n');
 		}
-		if (file && a->basenames) {
+		if (!file) {
+			/* no line known (a .dynsym-only file): the most common line there is */
+			out_mem(o, "??:0\n", 5);
+			continue;
+		}
+		if (a->basenames) {
 			const char *slash = strrchr(file, '/');
 
 			if (slash)
 				file = slash + 1;
 		}
-		out_str(o, file ? file : "??");
+		out_str(o, file);
 		out_line(o, frames[i].line);
 	}
 }
@@ -532,82 +552,134 @@ static size_t process_frames(struct target *t, uint64_t addr, struct sym_frame *
 
 /*
  * The valid addresses of the batch in address order, with their positions:
- * LSD radix sort on bytes, every byte's counts taken in one pass, passes
- * where all addresses have the same byte skipped (the high ones, mostly).
- * On 64k addresses several times faster than qsort().
+ * an LSD radix sort of words that hold the offset from the lowest address
+ * above the position, 11 bits a pass, only as many passes as the span of
+ * the batch needs (three for a 60 MB .text), every pass's counts taken in
+ * one read.  One array of words moves instead of addresses and positions
+ * apart: on 64k addresses 1.5 times faster, and several times faster than
+ * qsort().  A batch spanning 2^48 bytes or more (not addresses of one
+ * file) is sorted with qsort().
  */
+static int compare_pairs(const void *pa, const void *pb)
+{
+	const uint64_t *a = pa, *b = pb;
+
+	if (a[0] != b[0])
+		return (a[0] > b[0]) - (a[0] < b[0]);
+	return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
 static void sort_by_address(struct batch *b)
 {
-	static uint32_t counts[8][256];
-	uint64_t *from = b->sorted, *to = b->sorted_tmp, *swap;
-	uint32_t *pfrom = b->pos, *pto = b->pos_tmp, *pswap;
-	unsigned int pass;
+	uint32_t(*counts)[RADIX_SIZE] = b->radix_counts;
+	uint64_t *from = b->sorted_tmp, *to = b->sorted, *swap, lo = UINT64_MAX, hi = 0;
+	unsigned int pass, passes;
 	size_t i, n = 0;
 
 	for (i = 0; i < b->n; i++) {
 		if (b->valid[i]) {
-			b->sorted[n] = b->addrs[i];
+			uint64_t addr = b->addrs[i];
+
 			b->pos[n++] = (uint32_t)i;
+			lo = addr < lo ? addr : lo;
+			hi = addr > hi ? addr : hi;
 		}
 	}
 	b->nsorted = n;
-	if (n < 2)
+	if (!n)
 		return;
-	memset(counts, 0, sizeof(counts));
-	for (i = 0; i < n; i++)
-		for (pass = 0; pass < 8; pass++)
-			counts[pass][(from[i] >> (8 * pass)) & 0xff]++;
-	for (pass = 0; pass < 8; pass++) {
-		uint32_t *c = counts[pass], sum = 0, k;
-		unsigned int d, shift = 8 * pass;
+	if ((hi - lo) >> (64 - POS_BITS)) {
+		/* (address, position) pairs, by address then position */
+		uint64_t(*pairs)[2] = xreallocarray(NULL, n, sizeof(*pairs));
 
-		if (c[(from[0] >> shift) & 0xff] == n)
-			continue; /* one byte for all: this pass would not move anything */
-		for (d = 0; d < 256; d++) {
+		for (i = 0; i < n; i++) {
+			pairs[i][0] = b->addrs[b->pos[i]];
+			pairs[i][1] = b->pos[i];
+		}
+		qsort(pairs, n, sizeof(*pairs), compare_pairs);
+		for (i = 0; i < n; i++) {
+			b->sorted[i] = pairs[i][0];
+			b->pos[i] = (uint32_t)pairs[i][1];
+		}
+		free(pairs);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		from[i] = (b->addrs[b->pos[i]] - lo) << POS_BITS | b->pos[i];
+	for (passes = 0; passes < RADIX_PASSES && (hi - lo) >> (passes * RADIX_BITS); passes++)
+		;
+	memset(counts, 0, passes * sizeof(*counts));
+	for (i = 0; i < n; i++)
+		for (pass = 0; pass < passes; pass++)
+			counts[pass]
+			      [(from[i] >> (POS_BITS + pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+	for (pass = 0; pass < passes; pass++) {
+		uint32_t *c = counts[pass], sum = 0, k;
+		unsigned int d, shift = POS_BITS + pass * RADIX_BITS;
+
+		for (d = 0; d < RADIX_SIZE; d++) {
 			k = c[d];
 			c[d] = sum;
 			sum += k;
 		}
-		for (i = 0; i < n; i++) {
-			uint32_t at = c[(from[i] >> shift) & 0xff]++;
-
-			to[at] = from[i];
-			pto[at] = pfrom[i];
-		}
+		for (i = 0; i < n; i++)
+			to[c[(from[i] >> shift) & (RADIX_SIZE - 1)]++] = from[i];
 		swap = from;
 		from = to;
 		to = swap;
-		pswap = pfrom;
-		pfrom = pto;
-		pto = pswap;
 	}
-	if (from != b->sorted) {
-		memcpy(b->sorted, from, n * sizeof(*from));
-		memcpy(b->pos, pfrom, n * sizeof(*pfrom));
+	/* unpacked in place: each word is read before its slot is written */
+	for (i = 0; i < n; i++) {
+		uint64_t w = from[i];
+
+		b->pos[i] = (uint32_t)(w & ((1u << POS_BITS) - 1));
+		b->sorted[i] = lo + (w >> POS_BITS);
+	}
+}
+
+/* Print the answers to lines [@from, @to) of @b, in input order. */
+static void print_lines(const struct symbolize_args *a, const struct batch *b, size_t from,
+			size_t to, struct output *o)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		/*
+		 * The pool is in address order and the names anywhere: in input
+		 * order both are cache misses.  Each entry is fetched 32 lines
+		 * ahead, its name 16 lines ahead (by then the entry is in cache).
+		 */
+		if (i + 32 < to)
+			__builtin_prefetch(b->pool + b->first[i + 32]);
+		if (i + 16 < to && b->count[i + 16])
+			__builtin_prefetch(b->pool[b->first[i + 16]].name);
+		print_frames(o, a, b->addrs[i], b->pool + b->first[i], b->count[i]);
 	}
 }
 
 /*
- * Look the batch up in address order, print it in input order.  In address
+ * Look the batch, sorted by sort_by_address(), up in address order (it is
+ * then printed in input order).  In address
  * order each compilation unit's index is walked once, from one end to the
  * other, instead of at random: on a large binary that is most of the
  * lookup time (cache and TLB misses), and a unit dropped by the memory
  * bound is never needed again in the batch.
  */
-static void answer_batch(const struct symbolize_args *a, struct target *t, struct batch *b,
-			 struct output *o)
+static void lookup_batch(struct target *t, struct batch *b)
 {
 	size_t i, n, used = 0;
 
-	sort_by_address(b);
 	if (t->pid)
 		/* the process may have loaded libraries since: keep the last maps if it is gone */
 		process_maps__read(&t->pm, t->pid);
 	else
 		symbolizer__prepare(t->sym, &t->file, b->sorted, b->nsorted);
-	for (i = 0; i < b->n; i++)
-		if (!b->valid[i])
+	for (i = 0; i < b->n; i++) {
+		if (!b->valid[i]) {
+			b->first[i] = 0;
 			b->count[i] = 0;
+		}
+	}
 	for (i = 0; i < b->nsorted; i++) {
 		uint64_t addr = b->sorted[i];
 		size_t k = b->pos[i];
@@ -625,13 +697,25 @@ static void answer_batch(const struct symbolize_args *a, struct target *t, struc
 		b->count[k] = (uint8_t)n;
 		used += n;
 	}
-	for (i = 0; i < b->n; i++) {
-		/* the pool is in address order: in input order, its entries are cache misses */
-		if (i + 8 < b->n)
-			__builtin_prefetch(b->pool + b->first[i + 8]);
-		print_frames(o, a, b->addrs[i], b->pool + b->first[i], b->count[i]);
-	}
+}
+
+static struct batch *batch__new(void)
+{
+	/* not zeroed: most of it is written before it is read, and pages never used stay untouched
+	 */
+	struct batch *b = xmalloc(sizeof(*b));
+
 	b->n = 0;
+	b->pool = NULL;
+	b->pool_cap = 0;
+	return b;
+}
+
+static void batch__free(struct batch *b)
+{
+	if (b)
+		free(b->pool);
+	free(b);
 }
 
 static void batch_add(struct batch *b, const char *s, const char *end)
@@ -641,6 +725,24 @@ static void batch_add(struct batch *b, const char *s, const char *end)
 	b->addrs[b->n] = 0;
 	b->valid[b->n] = parse_address(s, end, &b->addrs[b->n], &stop);
 	b->n++;
+}
+
+/*
+ * Wait until @in can be read (or has ended): true, or false when its stop
+ * descriptor became readable first (the output failed, and input that may
+ * never come is not waited for).
+ */
+static bool input__wait(const struct input *in)
+{
+	struct pollfd p[2] = {{.fd = in->fd, .events = POLLIN},
+			      {.fd = in->stop_fd, .events = POLLIN}};
+
+	if (in->stop_fd < 0)
+		return true;
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR)
+			return true; /* read() then blocks or fails as it would have */
+	return !(p[1].revents & (POLLIN | POLLHUP)) || (p[0].revents & (POLLIN | POLLHUP));
 }
 
 /* Data can be read from @fd now (or its end: a closed pipe polls readable too). */
@@ -705,6 +807,8 @@ static int read_batch(struct input *in, struct batch *b)
 			in->skip_line = true;
 			continue;
 		}
+		if (!input__wait(in))
+			return -ECANCELED;
 		r = read(in->fd, in->buf + in->len,
 			 INPUT_SIZE - in->len < READ_SIZE ? INPUT_SIZE - in->len : READ_SIZE);
 		if (r < 0 && errno == EINTR)
@@ -717,26 +821,169 @@ static int read_batch(struct input *in, struct batch *b)
 	}
 }
 
-/* Answer batch after batch; 0 or an exit code after printing the problem. */
-static int answer_stdin(const struct symbolize_args *a, struct target *t, struct batch *b,
-			struct output *o)
+/*
+ * Standard input goes through three threads, a batch at a time, each a
+ * batch ahead of the next: one reads, parses and sorts, the main thread
+ * looks up (loading the file first, while the first batches are read), one
+ * prints.  On a large .dynsym, reading and sorting, loading the symbols,
+ * looking up and printing each take a quarter of the time.  Batches go
+ * round the stages in turn; each stage answers what it has before waiting
+ * for more, so a pipe fed one line at a time still gets each answer at once.
+ */
+#define PIPELINE_BATCHES 3
+
+enum batch_stage { STAGE_READ, STAGE_LOOKUP, STAGE_PRINT };
+
+struct pipeline {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop_pipe[2]; /* written when the output fails: the reader stops waiting for input */
+	struct batch *batches[PIPELINE_BATCHES];
+	enum batch_stage stage[PIPELINE_BATCHES]; /* the stage each batch waits for */
+	bool stop;				  /* output failed: every stage ends */
+	int read_err;				  /* -errno; the batch it ends is the last */
+	struct input in;
+	const struct symbolize_args *args;
+	struct output *out;
+};
+
+/* Wait for batch @k to reach @stage: true, or false when the pipeline stops. */
+static bool pipeline__wait(struct pipeline *p, size_t k, enum batch_stage stage)
 {
-	struct input in = {.fd = STDIN_FILENO, .buf = xmalloc(INPUT_SIZE)};
-	int ret = 0, err;
+	bool go;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->stage[k] != stage && !p->stop)
+		pthread_cond_wait(&p->cond, &p->lock);
+	go = !p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return go;
+}
+
+static void pipeline__pass(struct pipeline *p, size_t k, enum batch_stage next)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stage[k] = next;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *reader_main(void *arg)
+{
+	struct pipeline *p = arg;
+	size_t k = 0;
+	bool last;
 
 	do {
-		err = read_batch(&in, b);
-		if (err) {
-			cli_error("cannot read standard input: %s", strerror(-err));
-			ret = EXIT_FAILURE_RUNTIME;
+		struct batch *b = p->batches[k];
+		int err;
+
+		if (!pipeline__wait(p, k, STAGE_READ))
+			break;
+		b->n = 0;
+		err = read_batch(&p->in, b);
+		sort_by_address(b);
+		last = b->last = err || p->in.eof;
+		if (err)
+			p->read_err = err; /* read after the last batch is handed on */
+		pipeline__pass(p, k, STAGE_LOOKUP);
+		k = (k + 1) % PIPELINE_BATCHES;
+	} while (!last);
+	return NULL;
+}
+
+static void *printer_main(void *arg)
+{
+	struct pipeline *p = arg;
+	size_t k = 0;
+	bool last;
+
+	do {
+		struct batch *b = p->batches[k];
+
+		if (!pipeline__wait(p, k, STAGE_PRINT))
+			break;
+		print_lines(p->args, b, 0, b->n, p->out);
+		last = b->last;
+		b->n = 0;
+		if (output__flush(p->out)) {
+			pthread_mutex_lock(&p->lock);
+			p->stop = true;
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+			/* the reader may be waiting for input that never comes */
+			while (write(p->stop_pipe[1], "", 1) < 0 && errno == EINTR)
+				;
 			break;
 		}
-		answer_batch(a, t, b, o);
-		/* answered before waiting for more: interactive use sees each line at once */
-		if (output__flush(o))
+		pipeline__pass(p, k, STAGE_READ);
+		k = (k + 1) % PIPELINE_BATCHES;
+	} while (!last);
+	return NULL;
+}
+
+/* Answer standard input; 0 or an exit code after printing the problem. */
+static int answer_stdin(const struct symbolize_args *a, struct target *t, struct batch **batches,
+			struct output *o)
+{
+	struct pipeline p = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.in = {.fd = STDIN_FILENO, .stop_fd = -1, .buf = xmalloc(INPUT_SIZE)},
+		.args = a,
+		.out = o,
+	};
+	pthread_t reader, printer;
+	int ret = 0, err;
+	size_t k = 0;
+	bool last;
+
+	memcpy(p.batches, batches, sizeof(p.batches));
+	if (pipe2(p.stop_pipe, O_CLOEXEC) < 0) {
+		cli_error("cannot create a pipe: %s", strerror(errno));
+		free(p.in.buf);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	p.in.stop_fd = p.stop_pipe[0];
+	err = pthread_create(&reader, NULL, reader_main, &p);
+	if (!err) {
+		err = pthread_create(&printer, NULL, printer_main, &p);
+		if (err) {
+			pthread_mutex_lock(&p.lock);
+			p.stop = true;
+			pthread_cond_broadcast(&p.cond);
+			pthread_mutex_unlock(&p.lock);
+			while (write(p.stop_pipe[1], "", 1) < 0 && errno == EINTR)
+				;
+			pthread_join(reader, NULL);
+		}
+	}
+	if (err) {
+		cli_error("cannot start a thread: %s", strerror(err));
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	/* the file's tables load while the first batches are read */
+	if (!t->pid)
+		symbolizer__prepare(t->sym, &t->file, NULL, 0);
+	do {
+		if (!pipeline__wait(&p, k, STAGE_LOOKUP))
 			break;
-	} while (!in.eof);
-	free(in.buf);
+		lookup_batch(t, p.batches[k]);
+		last = p.batches[k]->last;
+		pipeline__pass(&p, k, STAGE_PRINT);
+		k = (k + 1) % PIPELINE_BATCHES;
+	} while (!last);
+	pthread_join(printer, NULL);
+	pthread_join(reader, NULL);
+	if (p.read_err && !p.stop) {
+		cli_error("cannot read standard input: %s", strerror(-p.read_err));
+		ret = EXIT_FAILURE_RUNTIME;
+	}
+out:
+	close(p.stop_pipe[0]);
+	close(p.stop_pipe[1]);
+	free(p.in.buf);
 	return ret;
 }
 
@@ -831,7 +1078,7 @@ int cmd_symbolize(int argc, char **argv)
 	struct symbolize_args a;
 	struct target t = {0};
 	struct output out = {0};
-	struct batch *b = NULL;
+	struct batch *batches[PIPELINE_BATCHES] = {NULL}, *b;
 	int ret, i;
 
 	ret = parse_args(argc, argv, &a);
@@ -853,20 +1100,24 @@ int cmd_symbolize(int argc, char **argv)
 	opts.inline_frames = true;
 	t.sym = symbolizer__new(&opts);
 
-	/* one write per megabyte, not per line; flushed after each batch */
+	/* one write per OUTPUT_SIZE, not per line; flushed after each batch */
 	out.buf = xmalloc(OUTPUT_SIZE);
-	b = xmalloc(sizeof(*b));
-	b->n = 0;
-	b->pool = NULL;
-	b->pool_cap = 0;
+	batches[0] = batch__new();
 	if (optind < argc) {
+		b = batches[0];
 		for (i = optind; i < argc; i++) {
 			batch_add(b, argv[i], argv[i] + strlen(argv[i]));
-			if (b->n == BATCH_MAX || i + 1 == argc)
-				answer_batch(&a, &t, b, &out);
+			if (b->n == BATCH_MAX || i + 1 == argc) {
+				sort_by_address(b);
+				lookup_batch(&t, b);
+				print_lines(&a, b, 0, b->n, &out);
+				b->n = 0;
+			}
 		}
 	} else {
-		ret = answer_stdin(&a, &t, b, &out);
+		for (i = 1; i < PIPELINE_BATCHES; i++)
+			batches[i] = batch__new();
+		ret = answer_stdin(&a, &t, batches, &out);
 	}
 	if (output__flush(&out)) {
 		cli_error("cannot write standard output: %s", strerror(out.err));
@@ -875,9 +1126,8 @@ int cmd_symbolize(int argc, char **argv)
 	cli_report_symbolizer(t.sym);
 out:
 	free(out.buf);
-	if (b)
-		free(b->pool);
-	free(b);
+	for (i = 0; i < PIPELINE_BATCHES; i++)
+		batch__free(batches[i]);
 	symbolizer__free(t.sym);
 	process_maps__release(&t.pm);
 	free(t.file_path);

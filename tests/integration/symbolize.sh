@@ -491,6 +491,27 @@ wait "$FS_PID"
 check "symbolize: a pipe fed one address at a time is answered line by line" \
 	test "$answers" = "$(cat "$T/inter.want")"
 
+# a batch spanning the whole address space (not one file's addresses) sorts another way
+"$FLAMESAMP" symbolize -f -e "$T/prog" <"$T/some.addrs" >"$T/some.f"
+awk '{ print; print "ffffffffffffff00"; print "0" }' "$T/some.addrs" >"$T/wide.addrs"
+awk 'NR % 2 { fn = $0; next } { print fn; print; print "??"; print "??:0"; print "??"; print "??:0" }' \
+	"$T/some.f" >"$T/wide.want"
+"$FLAMESAMP" symbolize -f -e "$T/prog" <"$T/wide.addrs" >"$T/wide.out"
+check "symbolize: addresses from 0 to 2^64 in one batch" cmp -s "$T/wide.out" "$T/wide.want"
+
+# standard output failing while standard input stays open: an error, not a wait for input
+mkfifo "$T/in.fifo"
+exec {hold}<>"$T/in.fifo" # held open: the input never ends
+head -1 "$T/some.addrs" >&"$hold"
+timeout 10 "$FLAMESAMP" symbolize -f -e "$T/prog" <"$T/in.fifo" >/dev/full 2>"$T/full.err"
+rc=$?
+exec {hold}>&-
+check "symbolize: a full output is an error at once, input still open (exit $rc)" test "$rc" = 1
+check "symbolize: a full output names the problem" \
+	grep -q 'cannot write standard output: No space left on device' "$T/full.err"
+expect_error "symbolize: unreadable standard input -> 1" 1 "cannot read standard input" \
+	sh -c '"$1" symbolize -e "$2" </' sh "$FLAMESAMP" "$T/prog"
+
 # -a, --pretty-print and -s on a few addresses against the peers
 few=$(printf '%s\n' "$(sym_addr "$T/prog" outer)" "$addr" "$(sym_addr "$T/prog" worker_3)" \
 	"$(sym_addr "$T/prog" main)" 0)
