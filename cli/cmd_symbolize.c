@@ -1048,6 +1048,8 @@ static int open_file_target(struct target *t, const char *exe)
 		.path = t->file_path,
 		.dev = st.st_dev,
 		.ino = st.st_ino,
+		.size = (uint64_t)st.st_size,
+		.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
 	};
 	return 0;
 }

@@ -28,6 +28,9 @@
 
 struct file_entry {
 	uint64_t dev, ino;
+	/* of the file read (fstat when loaded), or as first asked for; 0 when unknown */
+	uint64_t size;
+	int64_t mtime_ns;
 	char *path; /* as first asked for; the key when ino is 0 */
 	uint64_t hash;
 	struct elf_symbols *syms;  /* NULL until loaded, or when loading failed */
@@ -144,10 +147,20 @@ static uint64_t key_hash(const struct sym_file_key *key)
 	return fs_hash_bytes(key->path, strlen(key->path), 0);
 }
 
+/* Size and mtime, where both sides know them, tell versions of one inode apart. */
+static bool same_version(const struct file_entry *e, const struct sym_file_key *key)
+{
+	if (!key->size && !key->mtime_ns)
+		return true;
+	if (!e->size && !e->mtime_ns)
+		return true;
+	return e->size == key->size && e->mtime_ns == key->mtime_ns;
+}
+
 static bool key_equal(const struct file_entry *e, const struct sym_file_key *key)
 {
 	if (key->ino)
-		return e->ino == key->ino && e->dev == key->dev;
+		return e->ino == key->ino && e->dev == key->dev && same_version(e, key);
 	return !e->ino && !strcmp(e->path, key->path);
 }
 
@@ -182,6 +195,8 @@ static struct file_entry *find_or_add(struct symbolizer *sym, const struct sym_f
 	e = xcalloc(1, sizeof(*e));
 	e->dev = key->ino ? key->dev : 0;
 	e->ino = key->ino;
+	e->size = key->size;
+	e->mtime_ns = key->mtime_ns;
 	e->path = xstrdup(key->path);
 	e->hash = hash;
 	sym->slots[i] = e;
@@ -215,6 +230,7 @@ static void load_file(struct symbolizer *sym, struct file_entry *e, const struct
 {
 	bool want_dwarf = sym->inline_frames || sym->lines;
 	int fd, dwarf_fd = -1;
+	struct stat st;
 
 	open_attempts__add(&e->open, key->pid);
 	fd = mapped_file__open_mapping(key->path, key->ino, key->pid, key->map_start, key->map_end);
@@ -225,6 +241,11 @@ static void load_file(struct symbolizer *sym, struct file_entry *e, const struct
 		return;
 	}
 	e->open.final = true;
+	if (!e->size && !e->mtime_ns && fstat(fd, &st) == 0) {
+		/* the version read: a later key that knows another one gets an entry of its own */
+		e->size = (uint64_t)st.st_size;
+		e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	}
 	e->build_id_len = debug_file__build_id(fd, e->build_id);
 	e->same_as = same_build(sym, e);
 	if (e->same_as) {
@@ -315,7 +336,7 @@ static struct file_entry *lookup_file(struct symbolizer *sym, const struct sym_f
 	struct file_entry *e;
 
 	e = sym->last;
-	if (e && file->ino && e->ino == file->ino && e->dev == file->dev)
+	if (e && file->ino && e->ino == file->ino && e->dev == file->dev && same_version(e, file))
 		return e->same_as ? e->same_as : e;
 	if (!path || !path[0])
 		return NULL;

@@ -18,10 +18,10 @@
  * read on first use (kallsyms.h).
  *
  * Files are opened lazily, on the first lookup, and cached by identity
- * (device and inode, else path) for the life of the symbolizer; a file
- * whose build-id is that of a file already read (another container's copy
- * of a library) shares its tables.  With an
- * inode in the key, a file whose inode differs is not used (it was replaced
+ * (device, inode, and size and mtime where the key gives them; else path)
+ * for the life of the symbolizer; a file whose build-id is that of a file
+ * already read (another container's copy of a library) shares its tables.
+ * With an inode in the key, a file whose inode differs is not used (it was replaced
  * since it was mapped): PATH is tried, then /proc/PID/root/PATH.  A file
  * that has no symbols or is not ELF is remembered as such; one that cannot
  * be opened (or is not the mapped inode) is tried again only for another
@@ -72,6 +72,14 @@ struct sym_file_key {
 	uint64_t map_start, map_end; /* one mapping of the file in pid: last resort,
 				      * /proc/PID/map_files/START-END reaches a file
 				      * deleted or replaced since; 0 when unknown */
+	/*
+	 * The file's size and modification time (ns since the epoch) when the
+	 * caller knows them, else 0: with them the identity is device, inode,
+	 * size and mtime, so a file rewritten in place (same inode) is read
+	 * again, not answered from what its earlier content gave.
+	 */
+	uint64_t size;
+	int64_t mtime_ns;
 };
 
 struct symbolizer_options {

@@ -216,6 +216,18 @@ static struct sym_file_key file_key(const char *path)
 	return (struct sym_file_key){.path = path, .dev = st.st_dev, .ino = st.st_ino, .pid = 0};
 }
 
+/* file_key() with the file's size and mtime, as a caller that knows them gives it. */
+static struct sym_file_key versioned_key(const char *path)
+{
+	struct sym_file_key key = file_key(path);
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	key.size = (uint64_t)st.st_size;
+	key.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return key;
+}
+
 static uint64_t rng_next(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -612,6 +624,48 @@ static void test_inode_check(void **state)
 	assert_string_equal(symbolizer__user(sym, &key, file_offset(&self, f)), "fixture_static");
 	key.ino = 0; /* without an inode, a deleted file cannot be recognised */
 	assert_null(symbolizer__user(sym, &key, file_offset(&self, f)));
+	symbolizer__free(sym);
+}
+
+/*
+ * A file rewritten in place keeps its inode: the size and mtime in its key
+ * tell the versions apart, each answered from its own content.
+ */
+static void test_rewritten_in_place(void **state)
+{
+	const char *f = (const char *)(uintptr_t)fixture_static;
+	const char *pid_fn = (const char *)(uintptr_t)getpid;
+	struct timespec times[2] = {{0, UTIME_OMIT}, {12345, 0}};
+	struct symbolizer *sym = symbolizer__new(NULL);
+	struct sym_file_key before, after;
+	struct mapping self, libc;
+	char path[PATH_MAX], *data;
+	const char *name;
+	size_t len;
+
+	assert_true(find_mapping(f, &self));
+	assert_true(find_mapping(pid_fn, &libc));
+	snprintf(path, sizeof(path), "%s", tmp_path("inplace.bin"));
+	copy_self(path);
+	before = versioned_key(path);
+	assert_string_equal(symbolizer__user(sym, &before, file_offset(&self, f)),
+			    "fixture_static");
+
+	/* libc's bytes over it (fopen "w" truncates: same inode), and another mtime */
+	assert_int_equal(fs_read_file(libc.path, &data, &len), 0);
+	write_file(path, data, len);
+	free(data);
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	after = versioned_key(path);
+	assert_true(after.ino == before.ino && after.dev == before.dev);
+	assert_true(after.size != before.size || after.mtime_ns != before.mtime_ns);
+	name = symbolizer__user(sym, &after, file_offset(&libc, pid_fn));
+	assert_non_null(name);
+	assert_true(!strcmp(name, "__getpid") || !strcmp(name, "getpid"));
+
+	/* the first version stays as it was read */
+	assert_string_equal(symbolizer__user(sym, &before, file_offset(&self, f)),
+			    "fixture_static");
 	symbolizer__free(sym);
 }
 
@@ -1069,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_demangle_hostile),
 		cmocka_unit_test(test_unusable_files),
 		cmocka_unit_test(test_inode_check),
+		cmocka_unit_test(test_rewritten_in_place),
 		cmocka_unit_test(test_same_build_id_shared),
 		cmocka_unit_test(test_failure_remembered),
 		cmocka_unit_test(test_proc_root_fallback),
