@@ -14,7 +14,8 @@
 # only: nothing fails on a time.
 #
 #   bench/bench-symbolize.sh BUILD_DIR   (FUNCS=100000, NADDRS=200000,
-#                                         INLINE_FILES=40, INLINE_FUNCS=250)
+#                                         INLINE_FILES=40, INLINE_FUNCS=250,
+#                                         RUNS=5: elapsed is their median)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -137,9 +138,13 @@ random_addrs() {
 	}'
 }
 
-# timed NAME ADDRS_FILE OUT COMMAND...: one table row; "-" when not installed
+# timed NAME ADDRS_FILE OUT COMMAND...: one table row; "-" when not installed.
+# Elapsed time: the median of RUNS runs (default 5; one run for one taking
+# 2 s or more), timed in microseconds ($EPOCHREALTIME: /usr/bin/time
+# rounds to 10 ms, as much as the whole of a fast run); CPU time and peak
+# memory from the first run, under /usr/bin/time.
 timed() {
-	local name=$1 in=$2 out=$3 n
+	local name=$1 in=$2 out=$3 n runs=${RUNS:-5} i e u s m t0 t1
 	shift 3
 	n=$(wc -l <"$in")
 	if ! command -v "$1" >/dev/null; then
@@ -149,6 +154,15 @@ timed() {
 	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" <"$in" >"$out" 2>/dev/null || true
 	# time's last line: a non-zero exit adds one before it
 	read -r e u s m < <(tail -1 "$tmp/time")
+	[ "${e%.*}" -ge 2 ] && runs=1
+	: >"$tmp/runs"
+	for ((i = 0; i < runs; i++)); do
+		t0=$EPOCHREALTIME
+		"$@" <"$in" >/dev/null 2>&1 || true
+		t1=$EPOCHREALTIME
+		echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }' >>"$tmp/runs"
+	done
+	e=$(sort -n "$tmp/runs" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	echo "$name $n $e $u $s $m" >>"$tmp/rows"
 }
 
@@ -172,7 +186,7 @@ for bin in "${targets[@]}"; do
 	awk -v n="$naddrs" '{
 		name = $1; for (i = 2; i <= NF - 5; i++) name = name " " $i
 		cnt = $(NF - 4); e = $(NF - 3); cpu = $(NF - 2) + $(NF - 1); mb = $NF / 1024
-		printf "  %-26s %9d %9.2f %9.2f %8.1f\n", name, cnt, e, cpu, mb
+		printf "  %-26s %9d %9.3f %9.2f %8.1f\n", name, cnt, e, cpu, mb
 		full = e
 		if (cnt < n) {
 			full = e / cnt * n
@@ -183,7 +197,7 @@ for bin in "${targets[@]}"; do
 		else if (!best || full < best) { best = full; bname = name }
 	} END {
 		if (fs && best)
-			printf "  flamesamp speedup over the fastest peer (%s): %.1fx\n", bname, best / (fs > 0.005 ? fs : 0.005)
+			printf "  flamesamp speedup over the fastest peer (%s): %.1fx\n", bname, best / fs
 	}' "$tmp/rows"
 	if [ -s "$tmp/llvm.out" ] && [ -s "$tmp/fs.out" ]; then
 		sed -E -e 's/ \(discriminator [0-9]+\)$//' -e 's|^[^/ ]+:0$|??:0|' -e "$clone" \
