@@ -657,6 +657,17 @@ static void print_lines(const struct symbolize_args *a, const struct batch *b, s
 	}
 }
 
+/* JITs that write jitdump files map them executable: the symbolizer reads them. */
+static void add_jit_mappings(struct target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->pm.n; i++)
+		if (t->pm.maps[i].exec)
+			symbolizer__add_jit_mapping(t->sym, t->pid, t->pm.maps[i].path,
+						    t->pm.maps[i].ino);
+}
+
 /*
  * Look the batch, sorted by sort_by_address(), up in address order (it is
  * then printed in input order).  In address
@@ -669,10 +680,11 @@ static void lookup_batch(struct target *t, struct batch *b)
 {
 	size_t i, n, used = 0;
 
-	if (t->pid)
+	if (t->pid) {
 		/* the process may have loaded libraries since: keep the last maps if it is gone */
 		process_maps__read(&t->pm, t->pid);
-	else
+		add_jit_mappings(t);
+	} else
 		symbolizer__prepare(t->sym, &t->file, b->sorted, b->nsorted);
 	for (i = 0; i < b->n; i++) {
 		if (!b->valid[i]) {

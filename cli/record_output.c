@@ -337,6 +337,16 @@ static void give_to_sudo_user(const char *path)
 		fs_warn("cannot give '%s' to SUDO_UID %s: %s", path, uid, strerror(errno));
 }
 
+/* JITs that write jitdump files map them: hand every such file to the symbolizer. */
+static void add_jit_mappings(struct symbolizer *sym, const struct process_table *pt)
+{
+	const struct dso *dso;
+	uint32_t id;
+
+	for (id = DSO_FIRST_FILE; (dso = process_table__dso(pt, id)); id++)
+		symbolizer__add_jit_mapping(sym, dso->pid, dso->path, dso->ino);
+}
+
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
 			 struct stack_table *offcpu_stacks, const struct process_table *pt,
 			 struct output_file *of)
@@ -356,6 +366,7 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	sym_opts.lines = o->lines;
 	sym_opts.memory_limit = o->symbol_memory;
 	sym = symbolizer__new(&sym_opts);
+	add_jit_mappings(sym, pt);
 	file_frames__build(&ff, tables, 2, sym, pt);
 	fold_table(counts, o, sym, &ff, stacks, NULL);
 	fold_table(counts, o, sym, &ff, offcpu_stacks, "_[o]");

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/line_reader.h"
+#include "common/mapped_file.h"
 #include "common/log.h"
 #include "common/number.h"
 #include "common/strbuf.h"
@@ -227,6 +229,132 @@ struct perf_map *perf_map__parse(const char *data, size_t len)
 	return finish(&b);
 }
 
+/* ---- jitdump ---- */
+
+/*
+ * The jitdump format, as perf's tools/perf/util/jitdump.h defines it: a
+ * header, then records that each start with (id, total_size, timestamp).
+ * Every field is in the writer's byte order, which the magic tells.
+ */
+#define JITDUMP_MAGIC	    0x4A695444u /* "JiTD" */
+#define JITDUMP_HEADER_MIN  40		/* magic .. flags: the version 1 header */
+#define JITDUMP_RECORD_MIN  16		/* id, total_size, timestamp */
+#define JIT_CODE_LOAD	    0
+#define JIT_CODE_MOVE	    1
+#define JIT_CODE_LOAD_FIXED 40 /* pid, tid, vma, code_addr, code_size, code_index */
+#define JIT_CODE_MOVE_FIXED                                                                        \
+	48 /* pid, tid, vma, old_code_addr, new_code_addr, code_size, code_index */
+#define JITDUMP_MAX_RECORDS (1u << 26)
+
+struct jitdump_reader {
+	const unsigned char *p, *end;
+	bool swap;
+};
+
+static uint32_t jd_u32(const struct jitdump_reader *r, const unsigned char *at)
+{
+	uint32_t v;
+
+	memcpy(&v, at, sizeof(v));
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t jd_u64(const struct jitdump_reader *r, const unsigned char *at)
+{
+	uint64_t v;
+
+	memcpy(&v, at, sizeof(v));
+	return r->swap ? __builtin_bswap64(v) : v;
+}
+
+/* A range of code named by the name at @name in b->names; false when it is unusable. */
+static bool add_range(struct perf_map_builder *b, uint64_t start, uint64_t size, uint32_t name)
+{
+	if (!size || size > PERF_MAP_MAX_SIZE || start > UINT64_MAX - size || b->n >= UINT32_MAX)
+		return false;
+	if (b->n == b->cap) {
+		b->cap = fs_grow_capacity(b->cap, b->n + 1);
+		b->lines = xreallocarray(b->lines, b->cap, sizeof(*b->lines));
+	}
+	b->lines[b->n] = (struct perf_line){start, start + size, (uint32_t)b->n, name};
+	b->n++;
+	return true;
+}
+
+/*
+ * A code load names its code; a move names the new place with the name the
+ * code was loaded under (by code_index).  Records come in time order, so,
+ * as with perf map lines, the later wins where ranges overlap.
+ */
+static void add_jitdump_record(struct perf_map_builder *b, struct u64_map *name_of_index,
+			       const struct jitdump_reader *r, uint32_t id,
+			       const unsigned char *body, size_t len)
+{
+	uint64_t addr, size, index;
+	const char *name;
+	size_t name_len;
+	uintptr_t v;
+
+	if (id == JIT_CODE_LOAD && len > JIT_CODE_LOAD_FIXED) {
+		addr = jd_u64(r, body + 16);
+		size = jd_u64(r, body + 24);
+		index = jd_u64(r, body + 32);
+		name = (const char *)body + JIT_CODE_LOAD_FIXED;
+		name_len = strnlen(name, len - JIT_CODE_LOAD_FIXED);
+		/* no NUL in the record, or a name no perf map line could hold */
+		if (name_len == len - JIT_CODE_LOAD_FIXED || !name_len ||
+		    name_len > PERF_MAP_MAX_NAME || memchr(name, '\n', name_len) ||
+		    b->names.len + name_len + 1 > UINT32_MAX)
+			return;
+		if (!add_range(b, addr, size, (uint32_t)b->names.len))
+			return;
+		u64_map__set(name_of_index, index, (void *)((uintptr_t)b->names.len + 1));
+		strbuf_add(&b->names, name, name_len);
+		strbuf_addch(&b->names, '\0');
+	} else if (id == JIT_CODE_MOVE && len >= JIT_CODE_MOVE_FIXED) {
+		addr = jd_u64(r, body + 24);
+		size = jd_u64(r, body + 32);
+		index = jd_u64(r, body + 40);
+		v = (uintptr_t)u64_map__get(name_of_index, index);
+		if (v)
+			add_range(b, addr, size, (uint32_t)(v - 1));
+	}
+}
+
+struct perf_map *perf_map__parse_jitdump(const void *data, size_t len)
+{
+	struct jitdump_reader r = {data, (const unsigned char *)data + len, false};
+	struct u64_map name_of_index = {0};
+	struct perf_map_builder b;
+	uint32_t magic, header_size, nr = 0;
+
+	builder_init(&b);
+	if (len < JITDUMP_HEADER_MIN)
+		goto out;
+	memcpy(&magic, r.p, sizeof(magic));
+	if (magic == __builtin_bswap32(JITDUMP_MAGIC))
+		r.swap = true;
+	else if (magic != JITDUMP_MAGIC)
+		goto out;
+	header_size = jd_u32(&r, r.p + 8);
+	if (header_size < JITDUMP_HEADER_MIN || header_size > len)
+		goto out;
+	r.p += header_size;
+	/* a record cut short is the one the JIT is still writing: stop there */
+	while ((size_t)(r.end - r.p) >= JITDUMP_RECORD_MIN && nr++ < JITDUMP_MAX_RECORDS) {
+		uint32_t id = jd_u32(&r, r.p), size = jd_u32(&r, r.p + 4);
+
+		if (size < JITDUMP_RECORD_MIN || size > (size_t)(r.end - r.p))
+			break;
+		add_jitdump_record(&b, &name_of_index, &r, id, r.p + JITDUMP_RECORD_MIN,
+				   size - JITDUMP_RECORD_MIN);
+		r.p += size;
+	}
+out:
+	u64_map__release(&name_of_index);
+	return finish(&b);
+}
+
 /* Read the open map file @fd if it is a regular file owned by root or @owner. */
 static struct perf_map *read_map(int fd, const char *path, uid_t owner)
 {
@@ -387,9 +515,71 @@ const char *perf_map__find(const struct perf_map *map, uint64_t addr)
 	return map->names + map->ranges[lo - 1].name;
 }
 
+/* ---- loading a jitdump ---- */
+
+bool perf_map__is_jitdump_path(const char *path)
+{
+	const char *base = strrchr(path, '/'), *p;
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, "jit-", 4))
+		return false;
+	for (p = base + 4; *p >= '0' && *p <= '9'; p++)
+		;
+	return p > base + 4 && !strcmp(p, ".dump");
+}
+
+struct perf_map *perf_map__load_jitdump(const char *path, uint64_t ino, pid_t pid)
+{
+	struct perf_map *map = NULL;
+	struct stat st;
+	void *data;
+	int fd, err;
+
+	fd = mapped_file__open(path, ino, pid);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	if (fstat(fd, &st)) {
+		err = errno;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		map = perf_map__parse_jitdump("", 0);
+		err = 0;
+		goto out;
+	}
+	/* the JIT appends while we read: what is there now is complete records and a tail */
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED) {
+		err = errno;
+		goto out;
+	}
+	map = perf_map__parse_jitdump(data, (size_t)st.st_size);
+	munmap(data, (size_t)st.st_size);
+	err = 0;
+out:
+	close(fd);
+	if (!map)
+		fs_debug("symbolize: cannot read jitdump %s: %s", path, strerror(err));
+	errno = err;
+	return map;
+}
+
+/* ---- per-process cache ---- */
+
+/* What names one process's JIT code. */
+struct pid_maps {
+	struct perf_map *text; /* perf-PID.map, empty when there is none */
+	struct perf_map **jitdumps;
+	char **jitdump_paths;
+	size_t nr_jitdumps;
+};
+
 struct perf_maps {
 	char *dir;
-	struct u64_map by_pid; /* pid -> struct perf_map (empty when it could not be loaded) */
+	struct u64_map by_pid; /* pid -> struct pid_maps */
 };
 
 struct perf_maps *perf_maps__new(const char *dir)
@@ -400,6 +590,20 @@ struct perf_maps *perf_maps__new(const char *dir)
 	return maps;
 }
 
+static void pid_maps__free(struct pid_maps *pm)
+{
+	size_t i;
+
+	perf_map__free(pm->text);
+	for (i = 0; i < pm->nr_jitdumps; i++) {
+		perf_map__free(pm->jitdumps[i]);
+		free(pm->jitdump_paths[i]);
+	}
+	free(pm->jitdumps);
+	free(pm->jitdump_paths);
+	free(pm);
+}
+
 void perf_maps__free(struct perf_maps *maps)
 {
 	size_t i;
@@ -407,24 +611,67 @@ void perf_maps__free(struct perf_maps *maps)
 	if (!maps)
 		return;
 	for (i = 0; maps->by_pid.slots && i <= maps->by_pid.mask; i++)
-		perf_map__free(maps->by_pid.slots[i].value);
+		if (maps->by_pid.slots[i].value)
+			pid_maps__free(maps->by_pid.slots[i].value);
 	u64_map__release(&maps->by_pid);
 	free(maps->dir);
 	free(maps);
 }
 
-const char *perf_maps__find(struct perf_maps *maps, pid_t pid, uint64_t addr)
+static struct pid_maps *pid_maps(struct perf_maps *maps, pid_t pid)
+{
+	struct pid_maps *pm = u64_map__get(&maps->by_pid, (uint32_t)pid);
+
+	if (!pm) {
+		pm = xcalloc(1, sizeof(*pm));
+		pm->text = perf_map__load(maps->dir, pid);
+		if (!pm->text)
+			pm->text = perf_map__parse("", 0);
+		u64_map__set(&maps->by_pid, (uint32_t)pid, pm);
+	}
+	return pm;
+}
+
+int perf_maps__add_jitdump(struct perf_maps *maps, pid_t pid, const char *path, uint64_t ino)
 {
 	struct perf_map *map;
+	struct pid_maps *pm;
+	size_t i;
+
+	if (!maps || !perf_map__is_jitdump_path(path))
+		return -EINVAL;
+	pm = pid_maps(maps, pid);
+	for (i = 0; i < pm->nr_jitdumps; i++)
+		if (!strcmp(pm->jitdump_paths[i], path))
+			return 0;
+	map = perf_map__load_jitdump(path, ino, pid);
+	if (!map)
+		return -errno;
+	pm->jitdumps = xreallocarray(pm->jitdumps, pm->nr_jitdumps + 1, sizeof(*pm->jitdumps));
+	pm->jitdump_paths =
+		xreallocarray(pm->jitdump_paths, pm->nr_jitdumps + 1, sizeof(*pm->jitdump_paths));
+	pm->jitdumps[pm->nr_jitdumps] = map;
+	pm->jitdump_paths[pm->nr_jitdumps] = xstrdup(path);
+	pm->nr_jitdumps++;
+	fs_debug("symbolize: %zu JIT code ranges from %s for pid %d", perf_map__count(map), path,
+		 (int)pid);
+	return 0;
+}
+
+const char *perf_maps__find(struct perf_maps *maps, pid_t pid, uint64_t addr)
+{
+	struct pid_maps *pm;
+	const char *name;
+	size_t i;
 
 	if (!maps)
 		return NULL;
-	map = u64_map__get(&maps->by_pid, (uint32_t)pid);
-	if (!map) {
-		map = perf_map__load(maps->dir, pid);
-		if (!map)
-			map = perf_map__parse("", 0);
-		u64_map__set(&maps->by_pid, (uint32_t)pid, map);
+	pm = pid_maps(maps, pid);
+	/* the newest file first: code is only ever added or moved later */
+	for (i = pm->nr_jitdumps; i-- > 0;) {
+		name = perf_map__find(pm->jitdumps[i], addr);
+		if (name)
+			return name;
 	}
-	return perf_map__find(map, addr);
+	return perf_map__find(pm->text, addr);
 }

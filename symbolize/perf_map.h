@@ -28,10 +28,19 @@
  * link (a link planted in /tmp would otherwise lead to any file its target's
  * owner can read).
  *
+ * jitdump files (perf's tools/perf/util/jitdump.h format, as Node's
+ * --perf-prof, the JVM's and others' jitdump agents write them) give the same
+ * ranges from JIT_CODE_LOAD and JIT_CODE_MOVE records.  Where they are is not
+ * fixed (V8 writes jit-PID.dump in its working directory): the JIT maps the
+ * file executable so that profilers see it among its mappings, and that is
+ * how callers find it and hand it over (perf_maps__add_jitdump()).  Debug
+ * info, unwinding info and the code bytes themselves are not used.
+ *
  * A perf_map is immutable once built; perf_maps (a per-pid cache) is not
  * thread-safe.  Nothing is printed; failures go to fs_debug().
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,6 +63,21 @@ struct perf_map *perf_map__parse(const char *data, size_t len);
 struct perf_map *perf_map__load(const char *dir, pid_t pid);
 void perf_map__free(struct perf_map *map);
 
+/*
+ * Parse jitdump data held in memory.  Either byte order; a bad header gives
+ * an empty map, a record cut short (the JIT still writing) ends the data,
+ * unusable records are skipped.  Does not fail.
+ */
+struct perf_map *perf_map__parse_jitdump(const void *data, size_t len);
+/* Whether @path names a jitdump file: its basename is "jit-DIGITS.dump". */
+bool perf_map__is_jitdump_path(const char *path);
+/*
+ * Read the jitdump file a process mapped as @path (mapped_file__open():
+ * through /proc/@pid/root when the path is not there, a regular file whose
+ * inode is @ino when that is not 0).  NULL and errno when it cannot be read.
+ */
+struct perf_map *perf_map__load_jitdump(const char *path, uint64_t ino, pid_t pid);
+
 /* Number of disjoint ranges kept (after overlaps are resolved). */
 size_t perf_map__count(const struct perf_map *map);
 /* The name of the code holding @addr, or NULL; valid until perf_map__free(). */
@@ -68,8 +92,17 @@ struct perf_maps *perf_maps__new(const char *dir);
 void perf_maps__free(struct perf_maps *maps);
 
 /*
- * The name of the code at @addr in process @pid, or NULL.  A file that
- * cannot be loaded is not tried again for that pid.
+ * Read the jitdump file @pid mapped as @path (inode @ino, 0 if unknown) and
+ * name @pid's JIT code from it too, ahead of the perf map.  Adding a path
+ * again does nothing.  0, or -errno: -EINVAL (not a jitdump name), or why it
+ * could not be read.
+ */
+int perf_maps__add_jitdump(struct perf_maps *maps, pid_t pid, const char *path, uint64_t ino);
+
+/*
+ * The name of the code at @addr in process @pid, or NULL: from its jitdump
+ * files, newest added first, then its perf map.  A perf map that cannot be
+ * loaded is not tried again for that pid.
  */
 const char *perf_maps__find(struct perf_maps *maps, pid_t pid, uint64_t addr);
 

@@ -416,6 +416,19 @@ const char *symbolizer__jit(struct symbolizer *sym, pid_t pid, uint64_t addr)
 	return sym ? perf_maps__find(sym->perf_maps, pid, addr) : NULL;
 }
 
+bool symbolizer__add_jit_mapping(struct symbolizer *sym, pid_t pid, const char *path, uint64_t ino)
+{
+	int ret;
+
+	if (!sym || !perf_map__is_jitdump_path(path))
+		return false;
+	ret = perf_maps__add_jitdump(sym->perf_maps, pid, path, ino);
+	if (ret)
+		fs_debug("symbolize: jitdump %s of pid %d not read: %s", path, (int)pid,
+			 strerror(-ret));
+	return true;
+}
+
 /* The display name of a raw DWARF name: demangled once per distinct name. */
 static const char *dwarf_display_name(struct symbolizer *sym, const char *raw)
 {

@@ -193,7 +193,8 @@ bool symbolizer__has_kernel_symbols(struct symbolizer *sym);
 
 /*
  * The JIT-compiled function of process @pid at virtual address @addr (a
- * DSO_ANON frame), from the process's perf map file: /tmp/perf-PID.map, or
+ * DSO_ANON frame), from its jitdump files (symbolizer__add_jit_mapping()),
+ * then from the process's perf map file: /tmp/perf-PID.map, or
  * perf_map_dir; for a process in a container, the file in its own /tmp, by
  * its namespace pid.  The file is read on the first lookup for @pid and must
  * belong to root or to the process's user (perf_map.h says which user when
@@ -201,5 +202,14 @@ bool symbolizer__has_kernel_symbols(struct symbolizer *sym);
  * covers @addr.  Names are as the file has them: untrusted bytes.
  */
 const char *symbolizer__jit(struct symbolizer *sym, pid_t pid, uint64_t addr);
+
+/*
+ * Tell the symbolizer of a file process @pid maps (@path as its mappings
+ * name it, inode @ino or 0): when it is a jitdump file ("jit-PID.dump",
+ * perf_map.h), which JITs map so that profilers find it, it is read and
+ * names @pid's JIT code from then on, ahead of the perf map.  Returns
+ * whether @path was a jitdump name (read or not: failures go to fs_debug()).
+ */
+bool symbolizer__add_jit_mapping(struct symbolizer *sym, pid_t pid, const char *path, uint64_t ino);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -230,6 +231,234 @@ static void test_load_gone(void **state)
 	perf_maps__free(NULL);
 }
 
+/* ---- jitdump ---- */
+
+struct jd_buf {
+	unsigned char data[4096];
+	size_t len;
+	bool swap;
+};
+
+static void jd_put(struct jd_buf *b, const void *p, size_t n)
+{
+	assert_true(b->len + n <= sizeof(b->data));
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void jd_u32(struct jd_buf *b, uint32_t v)
+{
+	if (b->swap)
+		v = __builtin_bswap32(v);
+	jd_put(b, &v, sizeof(v));
+}
+
+static void jd_u64(struct jd_buf *b, uint64_t v)
+{
+	if (b->swap)
+		v = __builtin_bswap64(v);
+	jd_put(b, &v, sizeof(v));
+}
+
+static void jd_header(struct jd_buf *b, bool swap)
+{
+	b->len = 0;
+	b->swap = swap;
+	jd_u32(b, 0x4A695444); /* magic */
+	jd_u32(b, 1);	       /* version */
+	jd_u32(b, 40);	       /* header size */
+	jd_u32(b, 62);	       /* EM_X86_64 */
+	jd_u32(b, 0);
+	jd_u32(b, 1234); /* pid */
+	jd_u64(b, 1);	 /* timestamp */
+	jd_u64(b, 0);	 /* flags */
+}
+
+/* JIT_CODE_LOAD with @ncode bytes of code after the name. */
+static void jd_load(struct jd_buf *b, uint64_t addr, uint64_t size, uint64_t index,
+		    const char *name, size_t ncode)
+{
+	size_t name_len = strlen(name) + 1;
+	static const unsigned char code[64];
+
+	jd_u32(b, 0);
+	jd_u32(b, (uint32_t)(16 + 40 + name_len + ncode));
+	jd_u64(b, 2);
+	jd_u32(b, 1234);
+	jd_u32(b, 1235);
+	jd_u64(b, addr); /* vma */
+	jd_u64(b, addr); /* code_addr */
+	jd_u64(b, size);
+	jd_u64(b, index);
+	jd_put(b, name, name_len);
+	jd_put(b, code, ncode);
+}
+
+static void jd_move(struct jd_buf *b, uint64_t from, uint64_t to, uint64_t size, uint64_t index)
+{
+	jd_u32(b, 1);
+	jd_u32(b, 16 + 48);
+	jd_u64(b, 3);
+	jd_u32(b, 1234);
+	jd_u32(b, 1235);
+	jd_u64(b, to);
+	jd_u64(b, from);
+	jd_u64(b, to);
+	jd_u64(b, size);
+	jd_u64(b, index);
+}
+
+/* Records that are not code loads or moves: debug info, close, an unknown id. */
+static void jd_other(struct jd_buf *b, uint32_t id, size_t body)
+{
+	static const unsigned char zeros[64];
+
+	jd_u32(b, id);
+	jd_u32(b, (uint32_t)(16 + body));
+	jd_u64(b, 4);
+	jd_put(b, zeros, body);
+}
+
+static void test_jitdump(void **state)
+{
+	struct jd_buf *b = calloc(1, sizeof(*b));
+	struct perf_map *map;
+	int swap;
+
+	(void)state;
+	assert_non_null(b);
+	for (swap = 0; swap <= 1; swap++) {
+		jd_header(b, swap);
+		jd_load(b, 0x7f0000001000, 0x40, 1, "JS:*hot /app/a.js:9:13", 17);
+		jd_other(b, 2, 32); /* debug info: not used */
+		jd_load(b, 0x7f0000002000, 0x20, 2, "Builtin:Add", 0);
+		jd_load(b, 0x7f0000001010, 0x8, 3, "inner, later", 3); /* over hot: wins there */
+		jd_move(b, 0x7f0000002000, 0x7f0000003000, 0x20, 2);
+		jd_move(b, 0x7f0000002000, 0x7f0000004000, 0x20, 99); /* unknown index */
+		jd_other(b, 77, 8);
+		jd_other(b, 3, 0); /* close */
+		map = perf_map__parse_jitdump(b->data, b->len);
+		assert_non_null(map);
+		assert_string_equal(perf_map__find(map, 0x7f0000001000), "JS:*hot /app/a.js:9:13");
+		assert_string_equal(perf_map__find(map, 0x7f0000001010), "inner, later");
+		assert_string_equal(perf_map__find(map, 0x7f0000001018), "JS:*hot /app/a.js:9:13");
+		assert_null(perf_map__find(map, 0x7f0000001040));
+		/* moved: named at the new place; the old place keeps its earlier name */
+		assert_string_equal(perf_map__find(map, 0x7f000000301f), "Builtin:Add");
+		assert_string_equal(perf_map__find(map, 0x7f0000002000), "Builtin:Add");
+		assert_null(perf_map__find(map, 0x7f0000004000));
+		perf_map__free(map);
+	}
+	free(b);
+}
+
+/* The JIT still writing, and hostile records: what came before is kept, nothing read past. */
+static void test_jitdump_garbage(void **state)
+{
+	struct jd_buf *b = calloc(1, sizeof(*b));
+	struct perf_map *map;
+
+	(void)state;
+	assert_non_null(b);
+	jd_header(b, false);
+	jd_load(b, 0x1000, 0x10, 1, "first", 0);
+	jd_load(b, 0x2000, 0, 2, "empty range", 0);
+	jd_load(b, 0x3000, 1ULL << 40, 3, "too large", 0);
+	jd_load(b, UINT64_MAX - 4, 0x10, 4, "past the end", 0);
+	jd_load(b, 0x4000, 0x10, 5, "line\nbreak", 0);
+	jd_load(b, 0x5000, 0x10, 6, "", 0);
+	jd_load(b, 0x6000, 0x10, 7, "cut short", 8);
+	/* every prefix of the data parses; the last record only when whole */
+	for (size_t len = 0; len <= b->len; len++) {
+		map = perf_map__parse_jitdump(b->data, len);
+		assert_non_null(map);
+		assert_int_equal(perf_map__count(map),
+				 len >= 40 + 16 + 40 + 6 ? 1 + (len == b->len) : 0);
+		perf_map__free(map);
+	}
+
+	/* a name without its NUL, a record longer than the file, one shorter than a prefix */
+	jd_header(b, false);
+	jd_load(b, 0x1000, 0x10, 1, "ok", 0);
+	b->data[b->len - 1] = 'x';
+	map = perf_map__parse_jitdump(b->data, b->len);
+	assert_int_equal(perf_map__count(map), 0);
+	perf_map__free(map);
+	jd_header(b, false);
+	jd_u32(b, 0);
+	jd_u32(b, 8);
+	jd_u64(b, 0);
+	jd_load(b, 0x1000, 0x10, 1, "after a bad size", 0);
+	map = perf_map__parse_jitdump(b->data, b->len);
+	assert_int_equal(perf_map__count(map), 0);
+	perf_map__free(map);
+
+	/* not a jitdump: bad magic, header size out of range */
+	jd_header(b, false);
+	b->data[0] ^= 0xff;
+	map = perf_map__parse_jitdump(b->data, b->len);
+	assert_int_equal(perf_map__count(map), 0);
+	perf_map__free(map);
+	jd_header(b, false);
+	b->data[8] = 0xff;
+	map = perf_map__parse_jitdump(b->data, b->len);
+	assert_int_equal(perf_map__count(map), 0);
+	perf_map__free(map);
+	free(b);
+}
+
+static void test_jitdump_path(void **state)
+{
+	(void)state;
+	assert_true(perf_map__is_jitdump_path("/home/u/app/jit-1234.dump"));
+	assert_true(perf_map__is_jitdump_path("jit-1.dump"));
+	assert_false(perf_map__is_jitdump_path("/tmp/jit-.dump"));
+	assert_false(perf_map__is_jitdump_path("/tmp/jit-12a.dump"));
+	assert_false(perf_map__is_jitdump_path("/tmp/jit-12.dump.bak"));
+	assert_false(perf_map__is_jitdump_path("/tmp/xjit-12.dump"));
+	assert_false(perf_map__is_jitdump_path("/usr/lib/libc.so.6"));
+}
+
+/* A jitdump this process "maps": read through the symbolizer, ahead of the perf map. */
+static void test_jitdump_load(void **state)
+{
+	struct fixture *f = *state;
+	struct jd_buf *b = calloc(1, sizeof(*b));
+	struct symbolizer_options opts;
+	struct symbolizer *sym;
+	char path[192];
+	struct stat st;
+	FILE *fp;
+
+	assert_non_null(b);
+	jd_header(b, false);
+	jd_load(b, 0x7f0000001000, 0x40, 1, "JS:*from_jitdump", 0);
+	snprintf(path, sizeof(path), "%s/jit-%d.dump", f->dir, (int)getpid());
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(b->data, 1, b->len, fp), b->len);
+	assert_int_equal(fclose(fp), 0);
+	write_map(f, getpid(), "7f0000001000 80 JS:*from_map\n");
+
+	symbolizer_options__init(&opts);
+	opts.perf_map_dir = f->dir;
+	sym = symbolizer__new(&opts);
+	assert_false(symbolizer__add_jit_mapping(sym, getpid(), "/usr/lib/libc.so.6", 0));
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001000), "JS:*from_map");
+	assert_int_equal(stat(path, &st), 0);
+	/* another inode under the name: refused */
+	assert_true(symbolizer__add_jit_mapping(sym, getpid(), path, st.st_ino + 1));
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001000), "JS:*from_map");
+	assert_true(symbolizer__add_jit_mapping(sym, getpid(), path, st.st_ino));
+	assert_true(symbolizer__add_jit_mapping(sym, getpid(), path, st.st_ino)); /* again */
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001000), "JS:*from_jitdump");
+	/* beyond the jitdump's range, the perf map still names the code */
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001050), "JS:*from_map");
+	symbolizer__free(sym);
+	unlink(path);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +467,10 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test_setup_teardown(test_load_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_gone, setup, teardown),
+		cmocka_unit_test(test_jitdump),
+		cmocka_unit_test(test_jitdump_garbage),
+		cmocka_unit_test(test_jitdump_path),
+		cmocka_unit_test_setup_teardown(test_jitdump_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -785,30 +785,38 @@ test_errors() {
 	if [ ! -e "$T/started" ]; then pass "$n_notrun"; else fail "$n_notrun" "it ran"; fi
 }
 
-# JIT code named from /tmp/perf-PID.map: Node.js with --perf-basic-prof on a 3:1 split between
-# two JS functions doing the same work (tests/programs/jit_split.js).  TurboFan inlining is off
-# so that the two functions stay frames of their own.  The default call graph is used: CFI
-# stops at the first JIT frame (it has none), and the kernel's frame-pointer chain (V8 keeps
-# frame pointers in its code) continues from it; --call-graph fp gives the same split.
+# JIT code named from /tmp/perf-PID.map (--perf-basic-prof) or from a jitdump file
+# (--perf-prof: jit-PID.dump in node's working directory, which V8 maps executable for
+# profilers to find): Node.js on a 3:1 split between two JS functions doing the same work
+# (tests/programs/jit_split.js).  TurboFan inlining is off so that the two functions stay
+# frames of their own.  The default call graph is used: CFI stops at the first JIT frame (it
+# has none), and the kernel's frame-pointer chain (V8 keeps frame pointers in its code)
+# continues from it; --call-graph fp gives the same split.
 test_jit() {
-	local n_rc="record -- node: exit 0, folded output written"
-	local n_names="record -- node: hot and cold named from the perf map, with _[j]"
-	local n_split="record -- node: hot:cold = 75:25 within 5 points"
+	local flag=$1 what=$2 tag=$3
+	local n_rc="record -- node $flag: exit 0, folded output written"
+	local n_names="record -- node $flag: hot and cold named from the $what, with _[j]"
+	local n_split="record -- node $flag: hot:cold = 75:25 within 5 points"
 	local report pid
 	skip_all "$SKIP_REASON" "$n_rc" "$n_names" "$n_split" && return
 	skip_all "$(command -v node >/dev/null || echo "node (Node.js) is not installed")" \
 		"$n_rc" "$n_names" "$n_split" && return
 	# from the scratch directory: whatever node leaves behind goes with it
 	pushd "$T" >/dev/null || return
-	run jit -o "$T/jit.folded" -- node --perf-basic-prof --no-turbo-inlining \
+	run "$tag" -o "$T/$tag.folded" -- node "$flag" --no-turbo-inlining \
 		"$PROGRAMS/jit_split.js" 3000
 	popd >/dev/null || return
-	pid=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' "$T/jit.out")
-	[ -n "$pid" ] && rm -f "/tmp/perf-$pid.map"
-	if [ "$rc" -eq 0 ] && folded_ok "$T/jit.folded"; then
+	pid=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' "$T/$tag.out")
+	if [ -n "$pid" ] && [ "$flag" = --perf-prof ] && [ -e "/tmp/perf-$pid.map" ]; then
+		fail "$n_names" "node $flag wrote /tmp/perf-$pid.map: the names may not come from $what"
+		rm -f "/tmp/perf-$pid.map"
+		return
+	fi
+	[ -n "$pid" ] && rm -f "/tmp/perf-$pid.map" "$T/jit-$pid.dump"
+	if [ "$rc" -eq 0 ] && folded_ok "$T/$tag.folded"; then
 		pass "$n_rc"
 	else
-		fail "$n_rc" "$(outcome jit)"
+		fail "$n_rc" "$(outcome "$tag")"
 	fi
 	# V8 names them "JS:*hot /path:LINE:COL" (* optimised, ~ interpreted, ^ baseline)
 	report=$(awk "{ $SPLIT"'
@@ -822,11 +830,11 @@ test_jit() {
 		share = 100 * h / t
 		printf "hot %.1f%% of %d samples in hot or cold\n", share, t
 		exit t < 300 || share > 80 || share < 70
-	}' "$T/jit.folded")
+	}' "$T/$tag.folded")
 	case $? in
 	0) pass "$n_names"; pass "$n_split" ;;
 	1) pass "$n_names"; fail "$n_split" "$report" ;;
-	*) fail "$n_names" "$report; leaves: $(awk '{ print $NF, $0 }' "$T/jit.folded" |
+	*) fail "$n_names" "$report; leaves: $(awk '{ print $NF, $0 }' "$T/$tag.folded" |
 		sort -rn | head -3 | cut -c1-200)"; fail "$n_split" "$report" ;;
 	esac
 }
@@ -845,5 +853,6 @@ test_unwinding
 test_cxx_names
 test_inline
 test_deleted_binaries
-test_jit
+test_jit --perf-basic-prof "perf map" jit
+test_jit --perf-prof jitdump jitdump
 finish

@@ -374,6 +374,52 @@ want: $(tr '\n' '|' <"$T/exe.out") $(head -c 200 "$T/pid.err")"
 	wait "$pid" 2>/dev/null
 done
 
+# -p of a JIT that writes a jitdump (node --perf-prof: jit-PID.dump in its working
+# directory, mapped executable): its code is named from the file.  The address of hot()'s
+# code is taken from the file's last JIT_CODE_LOAD record for it.
+jitdump_addr() { # FILE NAME-PREFIX: the code address of the last load named so
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+pos, found = struct.unpack_from("<I", data, 8)[0], None
+while pos + 16 <= len(data):
+	rid, size = struct.unpack_from("<II", data, pos)
+	if size < 16 or pos + size > len(data):
+		break
+	if rid == 0:
+		addr, = struct.unpack_from("<Q", data, pos + 16 + 16)
+		name = data[pos + 56:data.index(b"\0", pos + 56)].decode()
+		if name.startswith(sys.argv[2]):
+			found = addr
+	pos += size
+print("%x" % found if found is not None else "")
+PY
+}
+if command -v node >/dev/null; then
+	(cd "$T" && exec node --perf-prof --no-turbo-inlining "$REPO/tests/programs/jit_split.js" 20000 \
+		>/dev/null) &
+	pid=$!
+	jaddr=
+	for ((i = 0; i < 50; i++)); do
+		sleep 0.1
+		[ -s "$T/jit-$pid.dump" ] || continue
+		jaddr=$(jitdump_addr "$T/jit-$pid.dump" "JS:*hot ")
+		[ -n "$jaddr" ] && break
+	done
+	if [ -z "$jaddr" ]; then
+		fail "symbolize: -p names JIT code from a jitdump" "no JS:*hot in $T/jit-$pid.dump"
+	else
+		out=$("$FLAMESAMP" symbolize -p "$pid" -f "$jaddr" 2>&1 | head -1)
+		check "symbolize: -p names JIT code from a jitdump ($out)" \
+			test "${out%% *}" = "JS:*hot"
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/jit-$pid.dump" "/tmp/perf-$pid.map"
+else
+	skip "symbolize: -p names JIT code from a jitdump" "node (Node.js) is not installed"
+fi
+
 # --- 5. C++ names ---
 
 if [ "$have_cxx" = 1 ]; then
