@@ -35,7 +35,7 @@
 #include "symbolize/symbolizer.h"
 
 /* Addresses indexed and answered together, at most. */
-#define BATCH_MAX 65536
+#define BATCH_MAX 32768
 /* The longest input line kept whole (only its start matters: the address). */
 #define INPUT_SIZE (2u << 20)
 /* Standard input is read this much at a time: pages of the buffer past it are never touched. */

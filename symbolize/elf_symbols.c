@@ -323,21 +323,28 @@ static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
 	strbuf_grow(&names, strs->size + 1);
 	es->syms = xreallocarray(NULL, n, sizeof(*es->syms));
 	for (i = 0; i < n; i = j) {
-		uint64_t sec_end = secs[c[i].shndx].end, end = c[i].addr;
-		const char *name = strs->data + c[i].name;
-		size_t len;
+		uint64_t sec_end = 0, end = c[i].addr;
+		const char *name = NULL;
+		size_t len = 0;
 
 		/* names are read in address order, a cache miss each: fetched ahead */
 		if (i + 16 < n)
 			__builtin_prefetch(strs->data + c[i + 16].name);
-		len = strnlen(name, strs->size - c[i].name);
-
+		/* the symbols at one address, best first; those without a name do not count */
 		for (j = i; j < n && c[j].addr == c[i].addr; j++) {
+			if (!strs->data[c[j].name])
+				continue;
+			if (!name) {
+				name = strs->data + c[j].name;
+				len = strnlen(name, strs->size - c[j].name);
+			}
 			if (c[j].end > end)
 				end = c[j].end;
 			if (secs[c[j].shndx].end > sec_end)
 				sec_end = secs[c[j].shndx].end;
 		}
+		if (!name)
+			continue;
 		if (names.len + len + 1 > UINT32_MAX) {
 			err = -EFBIG;
 			goto out;
@@ -460,15 +467,20 @@ static void collect_table(struct cand_set *set, Elf *elf, Elf_Scn *scn,
 		/* untyped symbols only where code is: hand-written assembly entry points */
 		if (type == STT_NOTYPE ? !secs[shndx].exec : !secs[shndx].alloc)
 			continue;
-		/* no empty names (nor any starting past the end of the table) */
-		if (st.st_name >= strs->size || !strs->data[st.st_name])
+		/*
+		 * No name starting past the end of the table.  Empty names are
+		 * dropped by build(), which reads the names in address order: read
+		 * here, in table order, each would be a cache miss.
+		 */
+		if (st.st_name >= strs->size)
 			continue;
-		name = strs->data + st.st_name;
 		/* assembler-local labels and ARM/AArch64/RISC-V mapping symbols ($x, $d, $t) */
-		if (type == STT_NOTYPE &&
-		    (name[0] == '$' ||
-		     (name[0] == '.' && st.st_name + 1 < strs->size && name[1] == 'L')))
-			continue;
+		if (type == STT_NOTYPE) {
+			name = strs->data + st.st_name;
+			if (name[0] == '$' ||
+			    (name[0] == '.' && st.st_name + 1 < strs->size && name[1] == 'L'))
+				continue;
+		}
 		c = &set->c[set->n++];
 		c->addr = st.st_value;
 		if (machine == EM_ARM && type == STT_FUNC)

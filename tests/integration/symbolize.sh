@@ -516,7 +516,7 @@ if [ "$have_gnu" = 1 ]; then
 	check "symbolize: malformed line = addr2line" cmp -s "$T/bad.out" "$T/bad.gnu"
 fi
 
-# more than one batch (64k addresses) from a file
+# more than one batch (32k addresses) from a file
 for ((i = 0; i < 70; i++)); do cat "$T/prog.addrs"; done >"$T/many.addrs"
 for ((i = 0; i < 70; i++)); do cat "$T/full.out"; done >"$T/many.want"
 "$FLAMESAMP" symbolize -f -i -e "$T/prog" <"$T/many.addrs" >"$T/many.out"
