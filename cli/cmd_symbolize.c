@@ -397,7 +397,11 @@ static void print_frames(struct output *o, const struct symbolize_args *a, uint6
 		if (a->pretty && i)
 			out_mem(o, " (inlined by) ", 14);
 		if (a->functions) {
-			out_str(o, frames[i].name && frames[i].name[0] ? frames[i].name : "??");
+			if (frames[i].name_len)
+				out_mem(o, frames[i].name, frames[i].name_len);
+			else
+				out_str(o, frames[i].name && frames[i].name[0] ? frames[i].name
+									       : "??");
 			if (a->pretty)
 				out_mem(o, " at ", 4);
 			else

@@ -22,7 +22,8 @@ struct load_segment {
 
 struct symbol {
 	uint64_t addr;
-	uint32_t name; /* offset in names */
+	uint32_t name;	   /* offset in names */
+	uint32_t name_len; /* strlen() of the name: printing needs no strlen() */
 };
 
 struct elf_symbols {
@@ -349,7 +350,7 @@ static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
 			err = -EFBIG;
 			goto out;
 		}
-		es->syms[k] = (struct symbol){c[i].addr, (uint32_t)names.len};
+		es->syms[k] = (struct symbol){c[i].addr, (uint32_t)names.len, (uint32_t)len};
 		strbuf_add(&names, name, len);
 		strbuf_addch(&names, '\0');
 		g[k].addr = c[i].addr;
@@ -851,6 +852,12 @@ size_t elf_symbols__count(const struct elf_symbols *es)
 
 const char *elf_symbols__name(const struct elf_symbols *es, size_t idx)
 {
+	return es->names + es->syms[idx].name;
+}
+
+const char *elf_symbols__name_len(const struct elf_symbols *es, size_t idx, size_t *len)
+{
+	*len = es->syms[idx].name_len;
 	return es->names + es->syms[idx].name;
 }
 

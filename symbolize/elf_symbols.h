@@ -87,6 +87,8 @@ long elf_symbols__find_near(const struct elf_symbols *es, uint64_t vaddr, size_t
 size_t elf_symbols__count(const struct elf_symbols *es);
 /* Raw (mangled) name of symbol @idx, NUL-terminated; valid until elf_symbols__free(). */
 const char *elf_symbols__name(const struct elf_symbols *es, size_t idx);
+/* The same, and its length in *@len. */
+const char *elf_symbols__name_len(const struct elf_symbols *es, size_t idx, size_t *len);
 /* Start address of symbol @idx. */
 uint64_t elf_symbols__addr(const struct elf_symbols *es, size_t idx);
 /* Memory the tables take, in bytes. */

@@ -538,6 +538,15 @@ static size_t frames_at(struct symbolizer *sym, struct file_entry *e, uint64_t v
 		if (!symbol)
 			return 0;
 		frames[0] = (struct sym_frame){.name = symbol};
+		if (!sym->demangle) {
+			/* the raw name: its length is known (an addr2line of a .dynsym prints it)
+			 */
+			size_t len;
+
+			elf_symbols__name_len(e->syms, (size_t)idx, &len);
+			if (len < UINT16_MAX)
+				frames[0].name_len = (uint16_t)len;
+		}
 		return 1;
 	}
 	if (!sym->inline_frames) {

@@ -113,6 +113,8 @@ struct sym_frame {
 	const char *file;  /* source file as DWARF names it, or NULL (lines off, or no line) */
 	unsigned int line; /* 0 when unknown */
 	bool inlined;	   /* inlined into the next frame (frames[i + 1]) */
+	/* strlen(name) when the symbolizer knew it (and it is below 65535), else 0 */
+	uint16_t name_len;
 };
 
 /* Figures for -v: what the symbolizer holds. */
