@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# flamesamp build.  `make` builds build/flamesamp; `make test` runs every test,
+# flamesamp build.  `make` builds build/flamesamp and the plugins in build/plugins/;
+# `make test` runs every test,
 # then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
 # `make bench` prints speed and memory figures; `make fuzz` builds the libFuzzer
 # targets of tests/fuzz (see there).  V=1 shows the commands.
@@ -22,7 +23,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread \
-	-I. -I$(BUILD)/gen $(PKG_CFLAGS)
+	-I. -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
@@ -33,7 +34,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 # libiberty (the demangler) ships no .pc file.  It is a static archive whose
 # xmalloc()/xstrdup() calls resolve to common/xalloc.c (same contract: never NULL).
-LDLIBS  += $(PKG_LIBS) -liberty -pthread -lm
+LDLIBS  += $(PKG_LIBS) -liberty -pthread -lm -ldl
 
 ifeq ($(V),1)
 Q =
@@ -59,6 +60,21 @@ CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 BIN      := $(BUILD)/flamesamp
 
+# Plugins: plugins/NAME/*.c -> $(BUILD)/plugins/flamesamp-NAME.so, built against
+# include/flamesamp/plugin.h alone (never libflamesamp.a or the project's headers),
+# each with its own libraries.  The binary looks for them in $(PLUGINDIR), compiled
+# in, so give `make` the PREFIX or LIBDIR that `make install` will use.
+PLUGINDIR    ?= $(LIBDIR)/flamesamp/plugins
+INCLUDEDIR   ?= $(PREFIX)/include
+PLUGIN_NAMES := $(notdir $(wildcard plugins/*))
+PLUGIN_SOS   := $(patsubst %,$(BUILD)/plugins/flamesamp-%.so,$(PLUGIN_NAMES))
+PLUGIN_CFLAGS := $(filter-out -I. -I$(BUILD)/gen $(PKG_CFLAGS),$(CFLAGS)) -fPIC \
+	-fvisibility=hidden
+PLUGIN_LDFLAGS := -shared $(LDFLAGS) $(if $(filter 1,$(SAN)),,-Wl,-z,defs)
+# per plugin: its libraries
+PLUGIN_LIBS_http := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+PLUGIN_CFLAGS_http := $(shell pkg-config --cflags libcurl 2>/dev/null)
+
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -70,7 +86,7 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 .SUFFIXES:
 .PHONY: all deps test test-suite tests bench fuzz install uninstall format lint clean
 
-all: $(BIN)
+all: $(BIN) $(PLUGIN_SOS)
 
 deps:
 	./scripts/install-deps.sh
@@ -131,6 +147,15 @@ $(BUILD)/bpf/malloc_trace.o $(BUILD)/fuzz/obj/bpf/malloc_trace.o: $(BUILD)/gen/b
 # Files pulled in with .incbin are not seen by -MMD.
 $(BUILD)/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)
 
+$(BUILD)/cli/plugin_host.o: override CPPFLAGS += -DFLAMESAMP_PLUGIN_DIR='"$(PLUGINDIR)"'
+
+.SECONDEXPANSION:
+$(BUILD)/plugins/flamesamp-%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) include/flamesamp/plugin.h
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_CFLAGS_$*) -o $@ $(filter %.c,$^) $(PLUGIN_LDFLAGS) \
+		$(PLUGIN_LIBS_$*)
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
@@ -145,7 +170,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(PROTO_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(CMOCKA_LIBS)
 
-tests: $(BIN) $(TEST_BINS)
+tests: $(BIN) $(PLUGIN_SOS) $(TEST_BINS)
 
 # The whole suite, then again under ASan+UBSan in build-san/.
 test:
@@ -194,7 +219,7 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-install: $(BIN)
+install: $(BIN) $(PLUGIN_SOS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/flamesamp
 
@@ -202,7 +227,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/flamesamp
 
 FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] \
-	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch])
+	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch] include/flamesamp/*.h plugins/*/*.[ch] tests/plugins/*.[ch])
 # cppcheck reads host C only: the BPF programs need vmlinux.h and BPF's own headers
 LINT_SRCS = $(filter-out %.bpf.c,$(filter %.c,$(FORMAT_SRCS)))
 
@@ -212,7 +237,7 @@ format:
 lint:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--std=c11 -I. $(LINT_SRCS)
+		--std=c11 -I. -Iinclude $(LINT_SRCS)
 
 clean:
 	rm -rf build build-san

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/plugin_host.h"
 
 #ifndef FLAMESAMP_VERSION
 #define FLAMESAMP_VERSION "0.1.0"
@@ -27,6 +28,7 @@ static const struct command commands[] = {
 	{"diff", cmd_diff, "compare two folded profiles (difffolded format)"},
 	{"symbolize", cmd_symbolize,
 	 "addresses of a binary or a process to functions and source lines (addr2line)"},
+	{"plugins", cmd_plugins, "list the plugins installed (http, pyspy, ...), run as commands"},
 };
 
 static void usage(FILE *out)
@@ -38,12 +40,14 @@ static void usage(FILE *out)
 		"       flamesamp COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n`flamesamp COMMAND --help` describes each command's options.\n");
+	fprintf(out, "  NAME       run plugin NAME (see `flamesamp plugins`)\n"
+		     "\n`flamesamp COMMAND --help` describes each command's options.\n");
 }
 
 int main(int argc, char **argv)
 {
 	size_t i;
+	int ret;
 
 	cli_install_log_handler();
 	if (argc < 2) {
@@ -64,6 +68,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
+	ret = plugin_host__run(argc - 1, argv + 1);
+	if (ret != PLUGIN_HOST_NOT_FOUND)
+		return ret;
 	cli_error("unknown command '%s' (see 'flamesamp --help')", argv[1]);
 	return EXIT_USAGE;
 }
