@@ -20,6 +20,8 @@ packages=(
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++
+	# the http plugin (libcurl; openssl makes the TLS test certificate)
+	libcurl4-openssl-dev openssl
 	# separate debug files (objcopy, strip, xz) and libc's, for the symbolizer tests
 	binutils xz-utils libc6-dbg
 	# make bench (bpftrace: the off-CPU overhead peer)
