@@ -856,8 +856,9 @@ int plugin_host__run(int argc, char **argv)
 							     : "samples";
 
 		fs_format_count_grouped(stack_counts__total(c.counts), total, sizeof(total));
-		fprintf(stderr, "%s: %s: %zu stacks, %s %s", cli_program, c.name,
-			stack_counts__size(c.counts), total, unit);
+		fprintf(stderr, "%s: %s: %zu stack%s, %s %s", cli_program, c.name,
+			stack_counts__size(c.counts), stack_counts__size(c.counts) == 1 ? "" : "s",
+			total, unit);
 		if (ret == EXIT_OK)
 			fprintf(stderr, "; wrote %s", out_name);
 		fputc('\n', stderr);
