@@ -508,6 +508,8 @@ static void excerpt(const char *data, size_t len, char *out, size_t size)
 		space = false;
 		out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
+	if (o > 1 && out[o - 1] == ' ')
+		o--;
 	if (n < len)
 		o += (size_t)snprintf(out + o, size - o, "...");
 	out[o++] = '"';
