@@ -63,7 +63,7 @@ BIN      := $(BUILD)/flamesamp
 # Plugins: plugins/NAME/*.c -> $(BUILD)/plugins/flamesamp-NAME.so, built against
 # include/flamesamp/plugin.h alone (never libflamesamp.a or the project's headers),
 # each with its own libraries.  The binary looks for them in $(PLUGINDIR), compiled
-# in, so give `make` the PREFIX or LIBDIR that `make install` will use.
+# in (`make install` rebuilds the binary when PREFIX or LIBDIR changed it).
 PLUGINDIR    ?= $(LIBDIR)/flamesamp/plugins
 INCLUDEDIR   ?= $(PREFIX)/include
 PLUGIN_NAMES := $(notdir $(wildcard plugins/*))
@@ -147,7 +147,12 @@ $(BUILD)/bpf/malloc_trace.o $(BUILD)/fuzz/obj/bpf/malloc_trace.o: $(BUILD)/gen/b
 # Files pulled in with .incbin are not seen by -MMD.
 $(BUILD)/render/flamegraph_script.o: $(wildcard render/*.js render/*.css)
 
+# The plugin directory is compiled in; the object is rebuilt when it changes
+# (`make install PREFIX=/usr` after `make`).
 $(BUILD)/cli/plugin_host.o: override CPPFLAGS += -DFLAMESAMP_PLUGIN_DIR='"$(PLUGINDIR)"'
+$(BUILD)/cli/plugin_host.o: $(BUILD)/gen/plugindir
+$(shell mkdir -p $(BUILD)/gen && { echo '$(PLUGINDIR)' | cmp -s - $(BUILD)/gen/plugindir || \
+	echo '$(PLUGINDIR)' >$(BUILD)/gen/plugindir; })
 
 .SECONDEXPANSION:
 $(BUILD)/plugins/flamesamp-%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) include/flamesamp/plugin.h
@@ -220,11 +225,17 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 install: $(BIN) $(PLUGIN_SOS)
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/flamesamp
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/flamesamp
+	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 0644 include/flamesamp/plugin.h $(DESTDIR)$(INCLUDEDIR)/flamesamp/plugin.h
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/flamesamp
+	rm -f $(patsubst %,$(DESTDIR)$(PLUGINDIR)/flamesamp-%.so,$(PLUGIN_NAMES))
+	rm -f $(DESTDIR)$(INCLUDEDIR)/flamesamp/plugin.h
+	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(LIBDIR)/flamesamp $(DESTDIR)$(INCLUDEDIR)/flamesamp \
+		2>/dev/null
 
 FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] \
 	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch] include/flamesamp/*.h plugins/*/*.[ch] tests/plugins/*.[ch])
