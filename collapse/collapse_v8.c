@@ -727,21 +727,32 @@ fail:
 int collapse_v8(const char *data, size_t len, const struct collapse_options *opts,
 		struct stack_counts *out, struct collapse_stats *stats)
 {
-	json_object *root = parse_json(data, len), *events;
+	json_object *root = parse_json(data, len), *events, *top, *inner;
 	struct v8_profile prof = {0};
 	int err = 0;
 
 	if (!root)
 		return -EINVAL;
+	/*
+	 * The DevTools protocol's answer to Profiler.stop is {"profile": {...}},
+	 * in a message {"id": N, "result": {...}}: services that profile
+	 * themselves through node:inspector may send either as they got it.
+	 */
+	top = root;
+	if ((inner = get(top, "result")) && json_object_is_type(inner, json_type_object))
+		top = inner;
+	if ((inner = get(top, "profile")) && json_object_is_type(inner, json_type_object) &&
+	    !get(top, "nodes") && !get(top, "head"))
+		top = inner;
 	events = json_object_is_type(root, json_type_array) ? root : get_array(root, "traceEvents");
 	if (events) {
 		err = collapse_trace_events(events, out, stats);
-	} else if (get_array(root, "nodes")) {
-		err = add_cpuprofile(&prof, root, get_array(root, "timeDeltas"));
+	} else if (get_array(top, "nodes")) {
+		err = add_cpuprofile(&prof, top, get_array(top, "timeDeltas"));
 		if (!err)
 			err = collapse_profile(&prof, out, stats);
-	} else if (get(root, "head")) {
-		err = add_tree_profile(&prof, root);
+	} else if (get(top, "head")) {
+		err = add_tree_profile(&prof, top);
 		if (!err)
 			err = collapse_profile(&prof, out, stats);
 	} else {

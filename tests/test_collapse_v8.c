@@ -121,6 +121,23 @@ static void test_weights_are_time_not_counts(void **state)
 	      "(anonymous) file:///app.js:1:1;a file:///app.js:5:11;c :20:1 1000\n");
 }
 
+/* The DevTools protocol's Profiler.stop result, alone or in its message. */
+static void test_protocol_result(void **state)
+{
+	static const char want[] =
+		"(anonymous) file:///app.js:1:1;a file:///app.js:5:11;b file:///app.js:10:3 3\n"
+		"(anonymous) file:///app.js:1:1;a file:///app.js:5:11;c :20:1 1000\n";
+
+	check("{\"profile\":{\"nodes\":" NODES ",\"samples\":[4,4,4,5,4],"
+	      "\"timeDeltas\":[0,1,1,1000,1]}}",
+	      want);
+	check("{\"id\":7,\"result\":{\"profile\":{\"nodes\":" NODES ",\"samples\":[4,4,4,5,4],"
+	      "\"timeDeltas\":[0,1,1,1000,1]}}}",
+	      want);
+	check_error("{\"profile\":[]}", 14);
+	check_error("{\"result\":{\"profile\":{}}}", 26);
+}
+
 static void test_negative_deltas(void **state)
 {
 	/*
@@ -407,6 +424,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuprofile),
 		cmocka_unit_test(test_weights_are_time_not_counts),
+		cmocka_unit_test(test_protocol_result),
 		cmocka_unit_test(test_negative_deltas),
 		cmocka_unit_test(test_delta_overflow),
 		cmocka_unit_test(test_huge_delta),
