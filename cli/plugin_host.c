@@ -622,10 +622,14 @@ static int parse_args(const struct flamesamp_plugin *d, int argc, char **argv, s
 		case 'h':
 			usage(stdout, d);
 			return -1;
-		case '?':
-			cli_error("unknown option '%s' (see 'flamesamp %s --help')",
-				  cli_bad_option(longopts, argv), d->name);
+		case '?': {
+			/* not the value: a mistyped --tokn=SECRET must not show the secret */
+			const char *bad = cli_bad_option(longopts, argv);
+
+			cli_error("unknown option '%.*s' (see 'flamesamp %s --help')",
+				  (int)strcspn(bad, "="), bad, d->name);
 			return EXIT_USAGE;
+		}
 		case ':':
 			cli_error("option '%s' needs a value", argv[optind - 1]);
 			return EXIT_USAGE;

@@ -443,7 +443,7 @@ static const struct flamesamp_plugin plugin = {
 	.struct_size = sizeof(struct flamesamp_plugin),
 	.name = "pyspy",
 	.summary = "sample a Python process with py-spy",
-	.usage = "-p PID [--duration SECS] [--rate HZ] [--native] [--subprocesses]",
+	.usage = "-p PID [-d SECS] [-r HZ] [--native] [--subprocesses]",
 	.options = options,
 	.help = "Runs `py-spy record --format raw` (from PATH, or the executable PY_SPY\n"
 		"names) and reads its folded stacks: frames are \"function (file.py:LINE)\",\n"

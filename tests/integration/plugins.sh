@@ -348,6 +348,8 @@ node_tests() {
 			"$(cat "$out"/secret*.out | head -c 600)"
 	fi
 
+	rejects "http: a mistyped option's value is not shown" 2 "unknown option '--tokn' \(see" \
+		http --tokn=SECRET-x1 --url "$url"
 	rejects "http: no --url" 2 "http: no --url given" http -d 1
 	rejects "http: bad --format" 2 "unknown format 'json' for --format" http --url "$url" --format json
 	rejects "http: bad --duration" 2 "invalid value for --duration: '-1'" http --url "$url" --duration -1
