@@ -270,22 +270,24 @@ node_tests() {
 	fi
 	url=http://127.0.0.1:$PORT/admin/cpu-profile
 
-	"$FLAMESAMP" http -v --url "$url" --duration 2 --format v8 --token "$token" \
+	"$FLAMESAMP" http -v --url "$url" --duration 3 --format v8 --token "$token" \
 		-o "$out/v8.folded" 2>"$out/v8.err"
 	rc=$?
 	measured=$(curl -s --noproxy '*' "http://127.0.0.1:$PORT/admin/last-split")
 	got=$(shares "$out/v8.folded" heavyWork lightWork)
 	echo "http: V8 shares heavyWork/lightWork: $got (time measured in the service: $measured)"
-	# The profile must show the time the service measured itself, and the 3:1
-	# split by design whenever the service really ran at 3:1 (+-25%).
+	# The profile must show the time the service measured itself (V8 samples on
+	# the wall clock), and the 3:1 split by design (+-25%) whenever the service
+	# really ran at 3:1, that is when the machine did not slow one function
+	# more than the other (measured share 0.75 +- 0.02).
 	if [ "$rc" -eq 0 ] && near "$got" "$measured" 0.08 &&
-		{ ! ratio_ok "$measured" 3 0.25 || ratio_ok "$got" 3 0.25; }; then
+		{ ! near "$measured" "0.75 0.25" 0.02 || ratio_ok "$got" 3 0.25; }; then
 		pass "http: Node.js V8 profile 3:1"
 	else
 		fail "http: Node.js V8 profile 3:1" "exit $rc, shares $got, measured $measured: $(head -c 300 "$out/v8.err")"
 	fi
 	check "http: duration=MS is added to a path outside /debug/pprof/" \
-		grep -q "GET http://127.0.0.1:$PORT/admin/cpu-profile?duration=2000: profiling for 2 s" "$out/v8.err"
+		grep -q "GET http://127.0.0.1:$PORT/admin/cpu-profile?duration=3000: profiling for 3 s" "$out/v8.err"
 	check "http: V8 frames are named function url:line:column" \
 		grep -q ";heavyWork file://$PROGRAMS/cpu_profile_server.js:[0-9]*:[0-9]*;burn " "$out/v8.folded"
 
@@ -363,7 +365,7 @@ node_tests() {
 
 # ---- http: Go net/http/pprof -------------------------------------------------------------------
 go_tests() {
-	local dir=$TESTDIR/go got rc
+	local dir=$TESTDIR/go got rc n
 	if ! command -v go >/dev/null; then
 		skip "http: Go pprof profile 3:1" "go not installed (apt-get install golang-go)"
 		return
@@ -376,7 +378,8 @@ go_tests() {
 		fail "http: Go pprof profile 3:1" "go build failed: $(head -c 300 "$dir/build.err")"
 		return
 	fi
-	if ! start_server go "$dir/pprof_server"; then
+	# more CPU, more samples where allowed (nice runs the command anyway)
+	if ! start_server go nice -n -10 "$dir/pprof_server"; then
 		fail "http: Go pprof profile 3:1" "the server did not start: $(head -c 300 "$TESTDIR/go.err")"
 		return
 	fi
@@ -384,8 +387,14 @@ go_tests() {
 		-o "$dir/go.folded" 2>"$dir/go.err"
 	rc=$?
 	got=$(shares "$dir/go.folded" main.heavyWork main.lightWork)
-	echo "http: pprof shares heavyWork/lightWork: $got (expected 0.750 0.250)"
-	if [ "$rc" -eq 0 ] && ratio_ok "$got" 3 0.25; then
+	n=$(awk '{ s += $NF } END { print s + 0 }' "$dir/go.folded")
+	echo "http: pprof shares heavyWork/lightWork: $got of $n samples (expected 0.750 0.250)"
+	# Go counts CPU time at 100 Hz: on a busy machine the service may get a few
+	# hundred samples, so heavyWork's share must be 0.75 within three standard
+	# deviations of a binomial count (0.06 at least), on at least 100 samples.
+	if [ "$rc" -eq 0 ] && awk -v s="$got" -v n="$n" 'BEGIN {
+		split(s, v, " "); tol = 3 * sqrt(0.75 * 0.25 / n); if (tol < 0.06) tol = 0.06
+		exit !(n >= 100 && v[1] - 0.75 <= tol && 0.75 - v[1] <= tol) }'; then
 		pass "http: Go pprof profile 3:1"
 	else
 		fail "http: Go pprof profile 3:1" "exit $rc, shares $got: $(head -c 300 "$dir/go.err")"
