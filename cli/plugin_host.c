@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -199,6 +200,38 @@ static int check_options(const struct flamesamp_plugin *d, struct strbuf *why)
 }
 
 /*
+ * Running as root, a plugin is code run as root: only a regular file owned by
+ * root or by the user who ran sudo (SUDO_UID), that no one else may write, is
+ * loaded.  0, or -1 with the reason in @why.
+ */
+static int plugin_file_trusted(const char *path, struct strbuf *why)
+{
+	const char *sudo_uid = getenv("SUDO_UID");
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(path, &st)) {
+		strbuf_addstr(why, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_addstr(why, "not a regular file");
+		return -1;
+	}
+	if (st.st_uid != 0 && !(sudo_uid && strtoul(sudo_uid, NULL, 10) == st.st_uid)) {
+		strbuf_addf(why, "owned by uid %u: running as root, plugins must belong to root",
+			    (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		strbuf_addstr(why, "writable by group or others: running as root, refused");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * dlopen @path and check its descriptor, which must name plugin @name
  * (@len bytes).  0 and *@out, or -1 with the reason in @why.  The library
  * is never closed: a plugin's dependencies (libcurl, OpenSSL) may register
@@ -213,6 +246,8 @@ static int plugin_load(const char *path, const char *name, size_t len,
 	void *handle, *sym;
 
 	*out = NULL;
+	if (plugin_file_trusted(path, why))
+		return -1;
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		const char *e = dlerror();

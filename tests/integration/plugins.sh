@@ -156,6 +156,22 @@ host_tests() {
 	# the search order decides: the good example first, then the other ABI one first
 	FLAMESAMP_PLUGIN_PATH=$other:$dir rejects "host: FLAMESAMP_PLUGIN_PATH order: the first one found is used" 1 \
 		"plugin example \($other/flamesamp-example.so\) refused: built for plugin ABI version 99" example
+	# as root a plugin is code run as root: a file others may write, or owned by another
+	# user, is refused
+	if [ "$(id -u)" = 0 ]; then
+		cp "$dir/flamesamp-example.so" "$dir/flamesamp-open.so"
+		chmod go+w "$dir/flamesamp-open.so"
+		cp "$dir/flamesamp-example.so" "$dir/flamesamp-nobody.so"
+		chown 65534 "$dir/flamesamp-nobody.so"
+		rejects "host: as root, a plugin others may write is refused" 1 \
+			"plugin open \(.*\) refused: writable by group or others" open
+		SUDO_UID=4242 rejects "host: as root, a plugin owned by another user is refused" 1 \
+			"plugin nobody \(.*\) refused: owned by uid 65534" nobody
+		rm -f "$dir/flamesamp-open.so" "$dir/flamesamp-nobody.so"
+	else
+		skip "host: as root, a plugin others may write is refused" "not root"
+		skip "host: as root, a plugin owned by another user is refused" "not root"
+	fi
 	rejects "host: an unknown command still says so" 2 "unknown command 'nosuchcmd'" nosuchcmd
 	rejects "host: a command name cannot reach outside the plugin directories" 2 \
 		"unknown command '../plugins/flamesamp-example'" ../plugins/flamesamp-example
