@@ -232,7 +232,7 @@ test_offcpu_fp() {
 
 # --hotcold: CPU time and off-CPU time in one graph, in the same unit.
 test_hotcold() {
-	local n_hc="hotcold: spin_cpu (on-CPU) and wait_sleep_[o] (off-CPU) each within 15% of the real times"
+	local n_hc="hotcold: spin_cpu (on-CPU) and wait_sleep_[o] (off-CPU) each within 15% of the real times (CPU time, time asleep)"
 	local n_mark="hotcold: off-CPU frames all end in _[o], on-CPU frames none"
 	local n_svg="hotcold: SVG draws off-CPU frames blue and on-CPU ones warm"
 	local spin sleep rspin rsleep
