@@ -16,7 +16,7 @@ SAN     ?= 0
 BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
 WERROR  ?= $(if $(CI),1,0)
 
-PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma libbpf
+PKGS    := zlib json-c libprotobuf-c libelf libdw liblzma libbpf sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -45,7 +45,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # Library modules: every .c file in these directories goes into libflamesamp.a.
-LIB_DIRS := common render collapse sampler symbolize bpf
+LIB_DIRS := common render collapse sampler symbolize bpf store
 LIB_SRCS := $(filter-out %.bpf.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_ASMS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.S))
 PROTOS   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.proto))
@@ -238,7 +238,8 @@ uninstall:
 		2>/dev/null
 
 FORMAT_SRCS = $(wildcard common/*.[ch] render/*.[ch] collapse/*.[ch] cli/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] \
-	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch] include/flamesamp/*.h plugins/*/*.[ch] tests/plugins/*.[ch])
+	sampler/*.[ch] symbolize/*.[ch] bpf/*.[ch] store/*.[ch] include/flamesamp/*.h plugins/*/*.[ch] \
+	tests/plugins/*.[ch])
 # cppcheck reads host C only: the BPF programs need vmlinux.h and BPF's own headers
 LINT_SRCS = $(filter-out %.bpf.c,$(filter %.c,$(FORMAT_SRCS)))
 

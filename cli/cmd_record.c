@@ -22,14 +22,21 @@
 #include "cli/record_malloc.h"
 #include "cli/record_offcpu.h"
 #include "cli/record_output.h"
+#include "cli/record_store.h"
 #include "cli/render_options.h"
 #include "common/log.h"
 #include "common/mapped_file.h"
 #include "common/number.h"
 #include "common/output_file.h"
+#include "common/strbuf.h"
 #include "common/u64_map.h"
 #include "sampler/sampler.h"
 #include "sampler/stack_table.h"
+#include "store/profile_store.h"
+
+#ifndef FLAMESAMP_VERSION
+#define FLAMESAMP_VERSION "0.1.0"
+#endif
 
 static void usage(FILE *out)
 {
@@ -86,8 +93,13 @@ static void usage(FILE *out)
 		"  -g                   same as --call-graph fp\n"
 		"Output:\n"
 		"  -o, --output FILE    where to write (default flamegraph.svg); the extension\n"
-		"                       picks the format: .svg, or .folded / .txt for folded stacks\n"
-		"      --format FMT     svg or folded, whatever the extension\n"
+		"                       picks the format: .svg, .folded / .txt for folded stacks,\n"
+		"                       .db for a profile database (SQLite: stacks per 100 ms,\n"
+		"                       for `flamesamp render`, `report` and `query`); twice for\n"
+		"                       a database and a graph or folded file of one recording\n"
+		"      --format FMT     svg, folded or db, whatever the extension\n"
+		"      --bucket MS      profile database: time slices of MS milliseconds\n"
+		"                       (default 100)\n"
 		"      --no-demangle    keep C++ and Rust names as the binary spells them\n"
 		"      --no-inline      no frames for inlined functions (DWARF is not read\n"
 		"                       unless --lines)\n"
@@ -135,6 +147,7 @@ enum {
 	OPT_MALLOC_SAMPLE,
 	OPT_MALLOC_LIB,
 	OPT_MALLOC_MAX_LIVE,
+	OPT_BUCKET,
 };
 
 static const struct option record_options[] = {
@@ -165,6 +178,7 @@ static const struct option record_options[] = {
 	{"malloc-max-live", required_argument, NULL, OPT_MALLOC_MAX_LIVE},
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"bucket", required_argument, NULL, OPT_BUCKET},
 	{"pid", no_argument, NULL, OPT_PID},
 	{"tid", no_argument, NULL, OPT_TID},
 	{"open", no_argument, NULL, OPT_OPEN},
@@ -194,8 +208,13 @@ struct record_args {
 	struct render_args render;
 	pid_t *pids, *tids;
 	size_t nr_pids, nr_tids;
-	double duration; /* seconds; 0: until the target exits or a signal */
-	const char *output;
+	double duration;       /* seconds; 0: until the target exits or a signal */
+	const char *output;    /* the graph or folded file; NULL with only a database */
+	const char *db_output; /* the profile database, or NULL */
+	const char *outputs[2];
+	size_t nr_outputs;
+	bool format_db;
+	uint64_t bucket_ns;
 	bool open, quiet;
 	bool freq_given, period_given, event_given;
 };
@@ -520,17 +539,30 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		a->sampler.max_stack = (unsigned)v;
 		return 0;
 	case 'o':
-		a->output = arg;
+		if (a->nr_outputs == 2) {
+			cli_error(
+				"-o at most twice: a profile database and a graph or folded file");
+			return -1;
+		}
+		a->outputs[a->nr_outputs++] = arg;
 		return 0;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "svg")) {
 			a->out.format = RECORD_FORMAT_SVG;
 		} else if (!strcmp(arg, "folded")) {
 			a->out.format = RECORD_FORMAT_FOLDED;
+		} else if (!strcmp(arg, "db")) {
+			a->format_db = true;
 		} else {
-			cli_error("unknown format '%s' for --format (expected svg or folded)", arg);
+			cli_error("unknown format '%s' for --format (expected svg, folded or db)",
+				  arg);
 			return -1;
 		}
+		return 0;
+	case OPT_BUCKET:
+		if (cli_parse_int("--bucket", arg, 1, 3600 * 1000, &v))
+			return -1;
+		a->bucket_ns = (uint64_t)v * 1000000;
 		return 0;
 	case OPT_PID:
 		a->out.with_pid = true;
@@ -663,6 +695,56 @@ static int check_offcpu_args(struct record_args *a)
 	return 0;
 }
 
+/*
+ * -o given once or twice, --format: which is the profile database and
+ * which the graph or folded file.  0, or -1 after printing the problem.
+ */
+static int pick_outputs(struct record_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_outputs; i++) {
+		bool db = has_suffix(a->outputs[i], ".db") || (a->format_db && a->nr_outputs == 1);
+
+		if (db && a->db_output) {
+			cli_error("two profile databases: give one -o FILE.db");
+			return -1;
+		}
+		if (!db && a->output) {
+			cli_error("-o twice: one of them must be a profile database (FILE.db)");
+			return -1;
+		}
+		if (db && !strcmp(a->outputs[i], "-")) {
+			cli_error("a profile database cannot be written to standard output");
+			return -1;
+		}
+		if (db)
+			a->db_output = a->outputs[i];
+		else
+			a->output = a->outputs[i];
+	}
+	if (a->format_db && a->output) {
+		cli_error("--format db: the other -o is not a database, name it FILE.svg or "
+			  "FILE.folded");
+		return -1;
+	}
+	if (a->bucket_ns && !a->db_output) {
+		cli_error("--bucket is for a profile database (-o FILE.db)");
+		return -1;
+	}
+	if (a->format_db && !a->db_output) {
+		cli_error("--format db needs -o FILE");
+		return -1;
+	}
+	if (!a->output && !a->db_output)
+		a->output = "flamegraph.svg";
+	if (a->open && !a->output) {
+		cli_error("--open shows an SVG: add -o FILE.svg beside the database");
+		return -1;
+	}
+	return 0;
+}
+
 /* 0, -1 for --help, or an exit code after printing the problem. */
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
@@ -714,9 +796,9 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	a->sampler.nr_tids = a->nr_tids;
 	if (check_offcpu_args(a))
 		return EXIT_USAGE;
-	if (!a->output)
-		a->output = "flamegraph.svg";
-	if (a->out.format == RECORD_FORMAT_AUTO)
+	if (pick_outputs(a))
+		return EXIT_USAGE;
+	if (a->out.format == RECORD_FORMAT_AUTO && a->output)
 		a->out.format = has_suffix(a->output, ".folded") || has_suffix(a->output, ".txt")
 					? RECORD_FORMAT_FOLDED
 					: RECORD_FORMAT_SVG;
@@ -887,14 +969,24 @@ struct record_state {
 	struct record_malloc *malloc;
 	struct u64_map pids_seen;
 	uint64_t cpu_samples, offcpu_ns;
+	struct record_store *store; /* -o FILE.db */
+	bool store_failed;	    /* a commit failed (said): stop, exit 1 */
 };
+
+/* --malloc=live: frees take bytes back, so weights are only known at the end */
+static bool store_at_end(const struct record_args *a)
+{
+	return a->mode == RECORD_MALLOC && a->malloc.mode == RECORD_MALLOC_LIVE;
+}
 
 static void on_sample(const struct sampler_sample *s, void *ctx)
 {
 	struct record_state *st = ctx;
 	const struct record_output_options *o = &st->args->out;
 	bool jit = false;
-	size_t i;
+	size_t i, entry;
+	uint64_t weight;
+	pid_t pid, tid;
 
 	if (!u64_map__get(&st->pids_seen, (uint32_t)s->pid))
 		u64_map__set(&st->pids_seen, (uint32_t)s->pid, st);
@@ -906,23 +998,34 @@ static void on_sample(const struct sampler_sample *s, void *ctx)
 	 */
 	for (i = 0; i < s->nr_frames && !jit; i++)
 		jit = s->frames[i].dso == DSO_ANON;
+	/* the database keeps processes and threads apart; folded output merges them again */
+	pid = o->with_pid || jit || st->store ? s->pid : 0;
+	tid = o->with_tid || st->store ? s->tid : 0;
 	if (s->kind == RECORD_KIND_ALLOC || s->kind == RECORD_KIND_FREE) {
-		record_malloc__account(st->malloc, st->stacks, s, s->comm,
-				       o->with_pid || jit ? s->pid : 0, o->with_tid ? s->tid : 0);
+		entry = record_malloc__account(st->malloc, st->stacks, s, s->comm, pid, tid);
+		if (st->store && entry != SIZE_MAX && !store_at_end(st->args))
+			record_store__weigh(st->store, RECORD_STORE_MAIN, entry, s->time,
+					    RECORD_EVENT_MALLOC, s->period);
 		return;
 	}
 	if (s->kind == RECORD_KIND_OFFCPU) {
 		st->offcpu_ns += s->period;
-		stack_table__add(st->offcpu_stacks ? st->offcpu_stacks : st->stacks, s->comm,
-				 o->with_pid || jit ? s->pid : 0, o->with_tid ? s->tid : 0,
-				 s->frames, s->nr_frames, s->period);
+		entry = stack_table__add(st->offcpu_stacks ? st->offcpu_stacks : st->stacks,
+					 s->comm, pid, tid, s->frames, s->nr_frames, s->period);
+		if (st->store)
+			record_store__weigh(st->store,
+					    st->offcpu_stacks ? RECORD_STORE_OFFCPU
+							      : RECORD_STORE_MAIN,
+					    entry, s->time, RECORD_EVENT_OFFCPU, s->period);
 		return;
 	}
 	st->cpu_samples++;
 	/* hot/cold: CPU time in the unit of off-CPU time (a clock event's period is ns) */
-	stack_table__add(st->stacks, s->comm, o->with_pid || jit ? s->pid : 0,
-			 o->with_tid ? s->tid : 0, s->frames, s->nr_frames,
-			 st->args->mode == RECORD_HOTCOLD ? s->period : 1);
+	weight = st->args->mode == RECORD_HOTCOLD ? s->period : 1;
+	entry = stack_table__add(st->stacks, s->comm, pid, tid, s->frames, s->nr_frames, weight);
+	if (st->store)
+		record_store__weigh(st->store, RECORD_STORE_MAIN, entry, s->time, RECORD_EVENT_CPU,
+				    weight);
 }
 
 static void on_external(bool final, void *ctx)
@@ -935,10 +1038,28 @@ static void on_external(bool final, void *ctx)
 		record_malloc__drain(st->malloc, final);
 }
 
-/* Run the sampling loop until the target exits, the duration ends or a signal. */
-static void record_loop(struct record_args *a, struct sampler *s, bool status_line)
+/* Commit the profile database about this often (seconds). */
+#define STORE_COMMIT_INTERVAL 1.0
+
+static int commit_store(struct record_state *rs, struct sampler *s)
 {
-	double start = now_seconds(), last_status = 0;
+	struct stack_table *tables[RECORD_STORE_TABLES] = {rs->stacks, rs->offcpu_stacks};
+
+	if (record_store__commit(rs->store, tables, sampler__processes(s))) {
+		rs->store_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Run the sampling loop until the target exits, the duration ends, a signal,
+ * or the profile database cannot be written.
+ */
+static void record_loop(struct record_args *a, struct record_state *rs, struct sampler *s,
+			bool status_line)
+{
+	double start = now_seconds(), last_status = 0, last_commit = 0;
 	struct sampler_stats st;
 
 	for (;;) {
@@ -955,6 +1076,12 @@ static void record_loop(struct record_args *a, struct sampler *s, bool status_li
 			break;
 		if (a->duration > 0 && elapsed >= a->duration)
 			break;
+		if (rs->store && !store_at_end(a) &&
+		    elapsed - last_commit >= STORE_COMMIT_INTERVAL) {
+			if (commit_store(rs, s))
+				break;
+			last_commit = elapsed;
+		}
 	}
 	if (status_line)
 		fprintf(stderr, "\r\033[K");
@@ -1005,6 +1132,128 @@ static const char *default_subtitle(const struct record_args *a, const struct re
 	return buf;
 }
 
+/* "flamesamp record -p 12 -o 'a b.db'": how the recording was asked for */
+static void command_line(struct strbuf *sb, int argc, char **argv)
+{
+	int i;
+
+	strbuf_addstr(sb, cli_program);
+	if (argc && !strcmp(argv[0], "record"))
+		strbuf_addstr(sb, " record");
+	for (i = 1; i < argc; i++) {
+		const char *p;
+		bool plain = argv[i][0] != '\0';
+
+		for (p = argv[i]; *p && plain; p++)
+			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-_=.,/:+%@",
+				       *p) != NULL;
+		strbuf_addch(sb, ' ');
+		if (plain) {
+			strbuf_addstr(sb, argv[i]);
+			continue;
+		}
+		strbuf_addch(sb, '\'');
+		for (p = argv[i]; *p; p++) {
+			if (*p == '\'')
+				strbuf_addstr(sb, "'\\''");
+			else
+				strbuf_addch(sb, *p);
+		}
+		strbuf_addch(sb, '\'');
+	}
+}
+
+static const char *const mode_names[] = {
+	[RECORD_CPU] = "cpu",
+	[RECORD_OFFCPU] = "offcpu",
+	[RECORD_HOTCOLD] = "hotcold",
+	[RECORD_MALLOC] = "malloc",
+};
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The profile database, its metadata filled from the options and the sampler. */
+static struct record_store *open_store(const struct record_args *a, const struct sampler_stats *st,
+				       int argc, char **argv)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	struct store_meta m = {0};
+	struct record_store *rs;
+
+	command_line(&cmd, argc, argv);
+	m.command_line = cmd.buf;
+	m.mode = mode_names[a->mode];
+	m.version = FLAMESAMP_VERSION;
+	m.with_pid = a->out.with_pid;
+	m.with_tid = a->out.with_tid;
+	m.bucket_ns = a->bucket_ns;
+	m.count_name = a->render.fg.count_name;
+	m.count_scale = a->out.count_scale;
+	switch (a->mode) {
+	case RECORD_CPU:
+		m.event = st->event_name;
+		m.frequency = a->sampler.period ? 0 : (a->sampler.freq ? a->sampler.freq : 997);
+		m.period = a->sampler.period;
+		m.unit = "samples";
+		break;
+	case RECORD_OFFCPU:
+		m.event = "sched_switch";
+		m.unit = "ns";
+		break;
+	case RECORD_HOTCOLD:
+		m.event = st->event_name;
+		m.frequency = a->sampler.period ? 0 : (a->sampler.freq ? a->sampler.freq : 997);
+		m.period = a->sampler.period;
+		m.unit = "ns";
+		break;
+	case RECORD_MALLOC:
+		m.event = a->malloc.mode == RECORD_MALLOC_LIVE ? "malloc-live" : "malloc";
+		m.unit = a->malloc.mode == RECORD_MALLOC_COUNT ? "calls" : "bytes";
+		break;
+	}
+	m.start_ns = clock_ns(CLOCK_REALTIME);
+	m.start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	rs = record_store__open(a->db_output, &m, &a->out);
+	strbuf_release(&cmd);
+	return rs;
+}
+
+static int finish_store(const struct record_args *a, struct record_state *rs, struct sampler *s,
+			const struct sampler_stats *st)
+{
+	struct stack_table *tables[RECORD_STORE_TABLES] = {rs->stacks, rs->offcpu_stacks};
+	struct store_end end = {
+		.end_ns = clock_ns(CLOCK_REALTIME),
+		.samples = st->samples,
+		.lost = st->lost + st->lost_samples,
+		.throttled = st->throttled,
+		.title = a->render.fg.title,
+		.subtitle = a->render.fg.subtitle,
+	};
+
+	return record_store__finish(rs->store, tables, sampler__processes(s), &end, store_at_end(a),
+				    RECORD_EVENT_MALLOC);
+}
+
+/* "a.db and a.svg": what was written, for the summary line */
+static const char *outputs_written(const struct record_args *a, char *buf)
+{
+	const char *out = a->output && strcmp(a->output, "-") ? a->output : "standard output";
+
+	if (a->db_output && a->output)
+		snprintf(buf, 8192, "%s and %s", a->db_output, out);
+	else
+		snprintf(buf, 8192, "%s", a->db_output ? a->db_output : out);
+	return buf;
+}
+
 /* The exit code for a command's wait status, as a shell reports it. */
 static int command_exit_code(int status)
 {
@@ -1022,7 +1271,7 @@ int cmd_record(int argc, char **argv)
 	struct sampler *s = NULL;
 	struct output_file *of = NULL;
 	struct sampler_stats st;
-	char subtitle[256];
+	char subtitle[256], names[8192];
 	bool status_line;
 	int ret, err, child_status = -1;
 
@@ -1036,8 +1285,8 @@ int cmd_record(int argc, char **argv)
 	if (ret)
 		goto out;
 	/* a path that cannot be written fails now, not after a long recording */
-	of = output_file__open(a.output);
-	if (!of) {
+	of = a.output ? output_file__open(a.output) : NULL;
+	if (a.output && !of) {
 		cli_error("cannot write '%s': %s",
 			  strcmp(a.output, "-") ? a.output : "standard output", strerror(errno));
 		ret = EXIT_FAILURE_RUNTIME;
@@ -1078,6 +1327,13 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	sampler__stats(s, &st);
+	if (a.db_output) {
+		state.store = open_store(&a, &st, argc, argv);
+		if (!state.store) {
+			ret = EXIT_FAILURE_RUNTIME;
+			goto out;
+		}
+	}
 	err = sampler__start(s);
 	if (err && a.sampler.argv) {
 		cli_error("cannot run '%s': %s", a.sampler.argv[0], strerror(-err));
@@ -1086,6 +1342,11 @@ int cmd_record(int argc, char **argv)
 	}
 	if (err) {
 		cli_error("cannot start sampling: %s", strerror(-err));
+		ret = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	/* the database appears at its path now, and holds what was seen if killed */
+	if (state.store && commit_store(&state, s)) {
 		ret = EXIT_FAILURE_RUNTIME;
 		goto out;
 	}
@@ -1115,7 +1376,7 @@ int cmd_record(int argc, char **argv)
 				: "",
 			a.sampler.argv ? "" : "; Ctrl-C to stop");
 	}
-	record_loop(&a, s, status_line);
+	record_loop(&a, &state, s, status_line);
 	sampler__stop(s);
 	sampler__stats(s, &st);
 	if (sampler__child(s) > 0)
@@ -1129,16 +1390,22 @@ int cmd_record(int argc, char **argv)
 		a.render.fg.subtitle =
 			default_subtitle(&a, &state, &st, subtitle, sizeof(subtitle));
 	}
+	ret = EXIT_OK;
+	if (state.store && !state.store_failed)
+		ret = finish_store(&a, &state, s, &st);
+	if (state.store_failed)
+		ret = EXIT_FAILURE_RUNTIME;
 	a.out.output = a.output;
 	a.out.render = &a.render;
-	ret = record_output__write(&a.out, state.stacks, state.offcpu_stacks, sampler__processes(s),
-				   of);
-	of = NULL;
+	if (a.output && ret == EXIT_OK) {
+		ret = record_output__write(&a.out, state.stacks, state.offcpu_stacks,
+					   sampler__processes(s), of);
+		of = NULL;
+	}
 	if (!a.quiet && state.malloc) {
 		record_malloc__report(state.malloc);
 		if (ret == EXIT_OK)
-			fprintf(stderr, "%s: wrote %s\n", cli_program,
-				strcmp(a.output, "-") ? a.output : "standard output");
+			fprintf(stderr, "%s: wrote %s\n", cli_program, outputs_written(&a, names));
 	} else if (!a.quiet && state.offcpu) {
 		char blocks[FS_COUNT_BUFSIZE], samples[FS_COUNT_BUFSIZE];
 		struct offcpu_stats ost;
@@ -1153,8 +1420,7 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, ", %zu process%s", state.pids_seen.count,
 			state.pids_seen.count == 1 ? "" : "es");
 		if (ret == EXIT_OK)
-			fprintf(stderr, "; wrote %s",
-				strcmp(a.output, "-") ? a.output : "standard output");
+			fprintf(stderr, "; wrote %s", outputs_written(&a, names));
 		fprintf(stderr, "\n");
 		record_offcpu__report(state.offcpu);
 	} else if (!a.quiet) {
@@ -1166,8 +1432,7 @@ int cmd_record(int argc, char **argv)
 			(unsigned long long)st.throttled, state.pids_seen.count,
 			state.pids_seen.count == 1 ? "" : "es");
 		if (ret == EXIT_OK)
-			fprintf(stderr, "; wrote %s",
-				strcmp(a.output, "-") ? a.output : "standard output");
+			fprintf(stderr, "; wrote %s", outputs_written(&a, names));
 		fprintf(stderr, "\n");
 		if (st.lost + st.lost_samples)
 			fprintf(stderr,
@@ -1175,7 +1440,7 @@ int cmd_record(int argc, char **argv)
 				"CPU) or a lower -F\n",
 				cli_program, st.ring_bytes / 1024);
 	}
-	if (ret == EXIT_OK && a.open)
+	if (ret == EXIT_OK && a.open && a.output)
 		record_output__open_viewer(a.output);
 	if (ret == EXIT_OK && child_status >= 0)
 		ret = command_exit_code(child_status);
@@ -1184,6 +1449,7 @@ out:
 	sampler__free(s);
 	record_offcpu__free(state.offcpu);
 	record_malloc__free(state.malloc);
+	record_store__free(state.store);
 	stack_table__free(state.stacks);
 	stack_table__free(state.offcpu_stacks);
 	u64_map__release(&state.pids_seen);

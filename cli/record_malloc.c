@@ -220,8 +220,9 @@ static void track(struct record_malloc *r, struct stack_table *stacks, uint64_t 
 	u64_map__set(&r->live, ptr, (void *)(uintptr_t)(slot + 1));
 }
 
-void record_malloc__account(struct record_malloc *r, struct stack_table *stacks,
-			    const struct sampler_sample *s, const char *comm, pid_t pid, pid_t tid)
+size_t record_malloc__account(struct record_malloc *r, struct stack_table *stacks,
+			      const struct sampler_sample *s, const char *comm, pid_t pid,
+			      pid_t tid)
 {
 	size_t entry;
 
@@ -230,19 +231,20 @@ void record_malloc__account(struct record_malloc *r, struct stack_table *stacks,
 		uint32_t slot;
 
 		if (!v)
-			return; /* allocated before attaching, or not sampled */
+			return SIZE_MAX; /* allocated before attaching, or not sampled */
 		slot = (uint32_t)((uintptr_t)v - 1);
 		stack_table__sub(stacks, r->blocks[slot].entry, r->blocks[slot].bytes);
 		r->blocks[slot].next_free = r->free_slots;
 		r->free_slots = slot + 1;
 		r->frees_matched++;
-		return;
+		return SIZE_MAX;
 	}
 	r->allocs++;
 	r->bytes += s->period;
 	entry = stack_table__add(stacks, comm, pid, tid, s->frames, s->nr_frames, s->period);
 	if (r->opts.mode == RECORD_MALLOC_LIVE)
 		track(r, stacks, s->data, entry, s->period);
+	return entry;
 }
 
 static const char *const mode_names[] = {

@@ -52,10 +52,12 @@ void record_malloc__drain(struct record_malloc *r, bool final);
 
 /*
  * A sample of kind RECORD_KIND_ALLOC or _FREE: counted into @stacks (live
- * mode: freed blocks taken back from their stack's entry).
+ * mode: freed blocks taken back from their stack's entry).  Returns the
+ * entry an allocation was counted in, SIZE_MAX for a free.
  */
-void record_malloc__account(struct record_malloc *r, struct stack_table *stacks,
-			    const struct sampler_sample *s, const char *comm, pid_t pid, pid_t tid);
+size_t record_malloc__account(struct record_malloc *r, struct stack_table *stacks,
+			      const struct sampler_sample *s, const char *comm, pid_t pid,
+			      pid_t tid);
 
 /* The flame graph's subtitle: what was counted. */
 const char *record_malloc__subtitle(const struct record_malloc *r, char *buf, size_t size);

@@ -18,6 +18,7 @@ packages=(
 	clang bpftool
 	libelf-dev libdw-dev libdebuginfod-dev libbpf-dev libcapstone-dev
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
+	libsqlite3-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++
 	# the http plugin (libcurl; openssl makes the TLS test certificate)

@@ -529,41 +529,62 @@ bool perf_map__is_jitdump_path(const char *path)
 	return p > base + 4 && !strcmp(p, ".dump");
 }
 
-struct perf_map *perf_map__load_jitdump(const char *path, uint64_t ino, pid_t pid)
+/* Read the jitdump open at @fd; its size in *@size.  NULL and errno on failure. */
+static struct perf_map *read_jitdump(int fd, uint64_t *size)
+{
+	struct perf_map *map;
+	struct stat st;
+	void *data;
+
+	if (fstat(fd, &st))
+		return NULL;
+	*size = (uint64_t)st.st_size;
+	if (st.st_size == 0)
+		return perf_map__parse_jitdump("", 0);
+	/* the JIT appends while we read: what is there now is complete records and a tail */
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED)
+		return NULL;
+	map = perf_map__parse_jitdump(data, (size_t)st.st_size);
+	munmap(data, (size_t)st.st_size);
+	return map;
+}
+
+/*
+ * The jitdump @path of @pid when it is not the @known_size bytes already
+ * read: NULL with errno 0 when it is, or with the reason it cannot be read.
+ */
+static struct perf_map *load_jitdump(const char *path, uint64_t ino, pid_t pid,
+				     uint64_t known_size, uint64_t *size)
 {
 	struct perf_map *map = NULL;
 	struct stat st;
-	void *data;
-	int fd, err;
+	int fd, err = 0;
 
 	fd = mapped_file__open(path, ino, pid);
 	if (fd < 0) {
 		errno = -fd;
 		return NULL;
 	}
-	if (fstat(fd, &st)) {
+	if (!fstat(fd, &st) && (uint64_t)st.st_size == known_size)
+		goto out;
+	map = read_jitdump(fd, size);
+	if (!map)
 		err = errno;
-		goto out;
-	}
-	if (st.st_size == 0) {
-		map = perf_map__parse_jitdump("", 0);
-		err = 0;
-		goto out;
-	}
-	/* the JIT appends while we read: what is there now is complete records and a tail */
-	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (data == MAP_FAILED) {
-		err = errno;
-		goto out;
-	}
-	map = perf_map__parse_jitdump(data, (size_t)st.st_size);
-	munmap(data, (size_t)st.st_size);
-	err = 0;
 out:
 	close(fd);
-	if (!map)
-		fs_debug("symbolize: cannot read jitdump %s: %s", path, strerror(err));
 	errno = err;
+	return map;
+}
+
+struct perf_map *perf_map__load_jitdump(const char *path, uint64_t ino, pid_t pid)
+{
+	struct perf_map *map;
+	uint64_t size;
+
+	map = load_jitdump(path, ino, pid, UINT64_MAX, &size);
+	if (!map)
+		fs_debug("symbolize: cannot read jitdump %s: %s", path, strerror(errno));
 	return map;
 }
 
@@ -574,6 +595,7 @@ struct pid_maps {
 	struct perf_map *text; /* perf-PID.map, empty when there is none */
 	struct perf_map **jitdumps;
 	char **jitdump_paths;
+	uint64_t *jitdump_sizes; /* the size each was read at */
 	size_t nr_jitdumps;
 };
 
@@ -601,6 +623,7 @@ static void pid_maps__free(struct pid_maps *pm)
 	}
 	free(pm->jitdumps);
 	free(pm->jitdump_paths);
+	free(pm->jitdump_sizes);
 	free(pm);
 }
 
@@ -636,23 +659,30 @@ int perf_maps__add_jitdump(struct perf_maps *maps, pid_t pid, const char *path, 
 {
 	struct perf_map *map;
 	struct pid_maps *pm;
+	uint64_t size = 0;
 	size_t i;
 
 	if (!maps || !perf_map__is_jitdump_path(path))
 		return -EINVAL;
 	pm = pid_maps(maps, pid);
-	for (i = 0; i < pm->nr_jitdumps; i++)
-		if (!strcmp(pm->jitdump_paths[i], path))
-			return 0;
-	map = perf_map__load_jitdump(path, ino, pid);
+	for (i = 0; i < pm->nr_jitdumps && strcmp(pm->jitdump_paths[i], path); i++)
+		;
+	/* read again when it grew: the JIT appends what it compiles */
+	map = load_jitdump(path, ino, pid, i < pm->nr_jitdumps ? pm->jitdump_sizes[i] : UINT64_MAX,
+			   &size);
 	if (!map)
 		return -errno;
-	pm->jitdumps = xreallocarray(pm->jitdumps, pm->nr_jitdumps + 1, sizeof(*pm->jitdumps));
-	pm->jitdump_paths =
-		xreallocarray(pm->jitdump_paths, pm->nr_jitdumps + 1, sizeof(*pm->jitdump_paths));
-	pm->jitdumps[pm->nr_jitdumps] = map;
-	pm->jitdump_paths[pm->nr_jitdumps] = xstrdup(path);
-	pm->nr_jitdumps++;
+	if (i == pm->nr_jitdumps) {
+		pm->jitdumps = xreallocarray(pm->jitdumps, i + 1, sizeof(*pm->jitdumps));
+		pm->jitdump_paths = xreallocarray(pm->jitdump_paths, i + 1, sizeof(*pm->jitdump_paths));
+		pm->jitdump_sizes = xreallocarray(pm->jitdump_sizes, i + 1, sizeof(*pm->jitdump_sizes));
+		pm->jitdump_paths[i] = xstrdup(path);
+		pm->nr_jitdumps++;
+	} else {
+		perf_map__free(pm->jitdumps[i]);
+	}
+	pm->jitdumps[i] = map;
+	pm->jitdump_sizes[i] = size;
 	fs_debug("symbolize: %zu JIT code ranges from %s for pid %d", perf_map__count(map), path,
 		 (int)pid);
 	return 0;

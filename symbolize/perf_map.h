@@ -94,7 +94,8 @@ void perf_maps__free(struct perf_maps *maps);
 /*
  * Read the jitdump file @pid mapped as @path (inode @ino, 0 if unknown) and
  * name @pid's JIT code from it too, ahead of the perf map.  Adding a path
- * again does nothing.  0, or -errno: -EINVAL (not a jitdump name), or why it
+ * again reads it again if its size changed (the JIT appends to it), else
+ * does nothing.  0, or -errno: -EINVAL (not a jitdump name), or why it
  * could not be read.
  */
 int perf_maps__add_jitdump(struct perf_maps *maps, pid_t pid, const char *path, uint64_t ino);

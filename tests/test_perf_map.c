@@ -454,6 +454,15 @@ static void test_jitdump_load(void **state)
 	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001000), "JS:*from_jitdump");
 	/* beyond the jitdump's range, the perf map still names the code */
 	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001050), "JS:*from_map");
+	/* the JIT appends: adding the file again reads it again once it has grown */
+	jd_load(b, 0x7f0000001050, 0x10, 2, "JS:*compiled_later", 0);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(b->data, 1, b->len, fp), b->len);
+	assert_int_equal(fclose(fp), 0);
+	assert_true(symbolizer__add_jit_mapping(sym, getpid(), path, st.st_ino));
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001050), "JS:*compiled_later");
+	assert_string_equal(symbolizer__jit(sym, getpid(), 0x7f0000001000), "JS:*from_jitdump");
 	symbolizer__free(sym);
 	unlink(path);
 	free(b);
