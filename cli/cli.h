@@ -65,6 +65,8 @@ struct symbolizer;
 void cli_report_symbolizer(const struct symbolizer *sym);
 
 int cmd_render(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_record(int argc, char **argv);

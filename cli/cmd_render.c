@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/profile_input.h"
 #include "cli/render_options.h"
 #include "common/log.h"
 #include "common/output_file.h"
@@ -22,15 +23,18 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: flamesamp render [OPTIONS] [FILE...]\n"
 		"\n"
-		"Draw folded stacks (\"frame;frame;frame COUNT\" lines) as an interactive SVG\n"
-		"flame graph.  Reads standard input when no FILE (or \"-\") is given; several\n"
-		"files are merged.  Lines need not be sorted.  A line with two counts\n"
+		"Draw folded stacks (\"frame;frame;frame COUNT\" lines) or a profile database\n"
+		"(record -o FILE.db) as an interactive SVG flame graph.  Reads standard input\n"
+		"when no FILE (or \"-\") is given; several files are merged.  Lines need not\n"
+		"be sorted.  A line with two counts\n"
 		"(\"stack BEFORE AFTER\", see `flamesamp diff`) makes a differential graph:\n"
 		"width from AFTER, red where it grew, blue where it shrank.\n"
 		"\n"
 		"Output:\n"
-		"  -o, --output FILE    write the SVG to FILE (default: standard output)\n"
-		"Flame graph options:\n");
+		"  -o, --output FILE    write the SVG to FILE (default: standard output)\n");
+	profile_input__usage(out);
+	fprintf(out, "Flame graph options (a database gives the defaults of --title,\n"
+		     "--subtitle, --countname and --colors):\n");
 	render_options__usage(out);
 	fprintf(out,
 		"  -i                   same as --inverted\n"
@@ -49,7 +53,7 @@ static void usage(FILE *out)
 		"2 usage error (unknown option, bad value, missing or unreadable input file).\n");
 }
 
-static struct option long_options[RENDER_LONG_OPTIONS_MAX + 3];
+static struct option long_options[RENDER_LONG_OPTIONS_MAX + PROFILE_INPUT_LONG_OPTIONS_MAX + 3];
 
 static void build_long_options(void)
 {
@@ -59,15 +63,19 @@ static void build_long_options(void)
 	long_options[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	for (i = 0; render_long_options[i].name; i++)
 		long_options[n++] = render_long_options[i];
+	for (i = 0; profile_input_long_options[i].name; i++)
+		long_options[n++] = profile_input_long_options[i];
 	long_options[n] = (struct option){0};
 }
 
 /* 0, or an exit code after printing the problem. */
-static int parse_args(int argc, char **argv, struct render_args *a, const char **output)
+static int parse_args(int argc, char **argv, struct render_args *a, struct profile_input_args *in,
+		      const char **output)
 {
 	int c;
 
 	render_args__init(a);
+	profile_input_args__init(in);
 	build_long_options();
 	opterr = 0;
 	optind = 1;
@@ -93,48 +101,58 @@ static int parse_args(int argc, char **argv, struct render_args *a, const char *
 			c = RENDER_OPT_COLORS;
 			break;
 		}
+		if (c >= PROFILE_INPUT_OPT_FIRST && c <= PROFILE_INPUT_OPT_LAST) {
+			if (profile_input_args__handle(in, c, optarg))
+				return EXIT_USAGE;
+			continue;
+		}
 		if (render_args__handle(a, c, optarg))
 			return EXIT_USAGE;
 	}
 	return render_args__finish(a);
 }
 
-static int read_inputs(struct folded_profile *p, int nfiles, char **files)
+/* What a profile database says of itself, where no option said otherwise. */
+static void apply_meta(struct render_args *a, const struct profile_input_args *in,
+		       const struct profile_input_meta *m)
 {
-	static char *const stdin_only[] = {"-"};
-	int i, err;
-
-	if (!nfiles) {
-		nfiles = 1;
-		files = (char **)stdin_only;
-	}
-	for (i = 0; i < nfiles; i++) {
-		err = folded_profile__read_file(p, files[i]);
-		if (err) {
-			cli_error("cannot read '%s': %s",
-				  strcmp(files[i], "-") ? files[i] : "standard input",
-				  strerror(-err));
-			return EXIT_USAGE;
-		}
-	}
-	return 0;
+	if (!m->from_db)
+		return;
+	if (!a->count_name_given && m->count_name[0])
+		a->fg.count_name = m->count_name;
+	if (!a->fg.title && m->title[0])
+		a->fg.title = m->title;
+	/* the recording's figures describe all of it, not a slice */
+	if (!a->fg.subtitle && m->subtitle[0] && !profile_input_args__any(in))
+		a->fg.subtitle = m->subtitle;
+	if (!a->palette_given && !strcmp(m->mode, "offcpu"))
+		a->fg.palette = FS_PALETTE_IO;
+	else if (!a->palette_given && !strcmp(m->mode, "hotcold"))
+		a->fg.palette = FS_PALETTE_HOTCOLD;
+	else if (!a->palette_given && !strcmp(m->mode, "malloc"))
+		a->fg.palette = FS_PALETTE_MEM;
 }
 
 int cmd_render(int argc, char **argv)
 {
 	struct render_args a;
+	struct profile_input_args in;
+	struct profile_input_meta meta;
 	struct folded_profile *profile = NULL;
 	struct output_file *of = NULL;
-	struct folded_stats fstats;
 	const char *output = NULL, *out_name;
+	unsigned flags;
 	int ret;
 
-	ret = parse_args(argc, argv, &a, &output);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
+	ret = parse_args(argc, argv, &a, &in, &output);
+	if (ret) {
+		ret = ret < 0 ? EXIT_OK : ret;
+		goto out;
+	}
 	out_name = output && strcmp(output, "-") ? output : "standard output";
 
-	profile = folded_profile__new(a.fg.flamechart ? FOLDED_KEEP_ORDER : 0);
+	flags = a.fg.flamechart ? FOLDED_KEEP_ORDER : 0;
+	profile = folded_profile__new(flags);
 	/* open the output first: a bad path fails before reading a large input */
 	of = output_file__open(output);
 	if (!of) {
@@ -142,17 +160,15 @@ int cmd_render(int argc, char **argv)
 		ret = EXIT_FAILURE_RUNTIME;
 		goto out;
 	}
-	ret = read_inputs(profile, argc - optind, argv + optind);
+	ret = profile_input__read(&in, argc - optind, argv + optind, profile, flags, &meta);
 	if (ret)
 		goto out;
-
-	folded_profile__stats(profile, &fstats);
-	if (fstats.ignored_lines)
-		fs_warn("ignored %zu lines with invalid format", fstats.ignored_lines);
+	apply_meta(&a, &in, &meta);
 	ret = render_args__write_svg(&a, profile, of, out_name);
 	of = NULL;
 out:
 	output_file__abort(of);
 	folded_profile__free(profile);
+	profile_input_args__release(&in);
 	return ret;
 }

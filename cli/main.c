@@ -22,7 +22,10 @@ struct command {
 static const struct command commands[] = {
 	{"record", cmd_record,
 	 "sample CPU stacks of a process, a command or the whole system (the default)"},
-	{"render", cmd_render, "draw folded stacks as an interactive SVG flame graph"},
+	{"render", cmd_render,
+	 "draw folded stacks or a profile database as an interactive SVG flame graph"},
+	{"report", cmd_report, "the functions with the most self and total weight"},
+	{"query", cmd_query, "SQL on a profile database (record -o FILE.db)"},
 	{"collapse", cmd_collapse,
 	 "convert perf script, V8, pprof or bpftrace output to folded stacks"},
 	{"diff", cmd_diff, "compare two folded profiles (difffolded format)"},
