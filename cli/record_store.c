@@ -191,6 +191,8 @@ static int add_pending(struct record_store *rs)
 	size_t i;
 	int err = 0;
 
+	if (!rs->nr_pending)
+		return 0;
 	qsort(rs->pending, rs->nr_pending, sizeof(*rs->pending), cmp_pending);
 	for (i = 0; !err && i < rs->nr_pending; i++) {
 		struct pending *p = &rs->pending[i];

@@ -165,7 +165,7 @@ static int sql_error(sqlite3 *db, int rc, const char *what)
 	default:
 		err = EIO;
 	}
-	fs_warn("profile database: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	fs_info("profile database: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	return -err;
 }
 
