@@ -159,7 +159,8 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	sym = symbolizer__new(&sym_opts);
 	rf = record_frames__new(sym, pt);
 	/* every address symbolized before the lookups, each table in file and address order */
-	record_frames__add(rf, stacks, 0, stacks ? stack_table__size(stacks) : 0, true);
+	if (stacks)
+		record_frames__add(rf, stacks, 0, stack_table__size(stacks), true);
 	if (offcpu_stacks)
 		record_frames__add(rf, offcpu_stacks, 0, stack_table__size(offcpu_stacks), true);
 	fold_table(counts, o, rf, stacks, NULL);
