@@ -41,7 +41,7 @@ enum profile_frame_kind {
 	PROFILE_FRAME_USER,    /* a function of a mapped file */
 	PROFILE_FRAME_KERNEL,  /* a kernel function ("[kernel.kallsyms]" when unknown) */
 	PROFILE_FRAME_JIT,     /* named by the process's perf map */
-	PROFILE_FRAME_INLINE,  /* inlined into the frame below it (toward the leaf's caller) */
+	PROFILE_FRAME_INLINE,  /* inlined into its caller, the frame before it (toward the root) */
 	PROFILE_FRAME_UNKNOWN, /* no symbol: "[libfoo.so]" or "[unknown]" */
 };
 
