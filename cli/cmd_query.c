@@ -315,9 +315,12 @@ int cmd_query(int argc, char **argv)
 	}
 	reader = profile_reader__open(argv[optind], err, sizeof(err));
 	if (!reader) {
+		/* not a profile, or not readable: usage; a corrupt one: runtime */
+		ret = errno == EPROTO || errno == ENOENT || errno == EACCES ||
+				      !strncmp(err, "not a profile database", 22)
+			      ? EXIT_USAGE
+			      : EXIT_FAILURE_RUNTIME;
 		cli_error("cannot read '%s': %s", argv[optind], err);
-		ret = errno == EINVAL && !strstr(err, "no SQLite header") ? EXIT_FAILURE_RUNTIME
-									  : EXIT_USAGE;
 		goto out;
 	}
 	ret = run(profile_reader__sqlite(reader), argv[optind + 1], &r);

@@ -158,9 +158,11 @@ static int read_db(const struct profile_input_args *a, const char *path, struct 
 
 	r = profile_reader__open(path, err, sizeof(err));
 	if (!r) {
+		/* not a profile, or not readable: usage; a corrupt one: runtime */
+		ret = errno == EPROTO || errno == ENOENT || errno == EACCES ? EXIT_USAGE
+									    : EXIT_FAILURE_RUNTIME;
 		cli_error("cannot read '%s': %s", path, err);
-		return errno == EPROTO || errno == ENOENT || errno == EACCES ? EXIT_USAGE
-									     : EXIT_FAILURE_RUNTIME;
+		return ret;
 	}
 	if (meta && !meta->from_db) {
 		meta->from_db = true;

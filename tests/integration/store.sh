@@ -28,7 +28,9 @@ elif ! { "${CC:-cc}" "${flags[@]}" -o "$T/cpu_split" "$PROGRAMS/cpu_split.c" &&
 	"${CC:-cc}" "${flags[@]}" -o "$T/phase_split" "$PROGRAMS/phase_split.c" &&
 	"${CC:-cc}" "${flags[@]}" -o "$T/perf_probe" "$PROGRAMS/perf_probe.c" &&
 	"${CC:-cc}" -O2 -g -fomit-frame-pointer -pthread -o "$T/offcpu_split" \
-		"$PROGRAMS/offcpu_split.c"; } 2>"$T/cc.err"; then
+		"$PROGRAMS/offcpu_split.c" &&
+	"${CC:-cc}" -O2 -g -fno-builtin -fomit-frame-pointer -o "$T/malloc_sites" \
+		"$PROGRAMS/malloc_sites.c"; } 2>"$T/cc.err"; then
 	fail "store: build tests/programs" "$(head -c 500 "$T/cc.err")"
 	finish
 	exit
@@ -220,6 +222,32 @@ test_hotcold() {
 	fi
 }
 
+# Allocations: bytes per time slice, and live mode (weights at the end, bucket 0).
+test_malloc() {
+	local n_bytes="record --malloc -o FILE.db: report equals the folded output's, unit bytes"
+	local n_live="record --malloc=live -o FILE.db: report equals the folded output's, all in bucket 0"
+	skip_all "$OFFCPU_REASON" "$n_bytes" "$n_live" && return
+	run mb -q --malloc -o "$T/m.db" -o "$T/m.folded" -- "$T/malloc_sites"
+	"$FLAMESAMP" report -n 0 --csv "$T/m.db" >"$T/m-db.csv" 2>&1
+	"$FLAMESAMP" report -n 0 --csv "$T/m.folded" >"$T/m-folded.csv" 2>&1
+	if [ "$rc" -eq 0 ] && cmp -s "$T/m-db.csv" "$T/m-folded.csv" && grep -q '^site_' "$T/m-db.csv" &&
+		[ "$(query_value "$T/m.db" "SELECT value FROM meta WHERE key = 'unit'")" = bytes ]; then
+		pass "$n_bytes"
+	else
+		fail "$n_bytes" "$(outcome mb); $(diff "$T/m-db.csv" "$T/m-folded.csv" | head -4)"
+	fi
+	run ml -q --malloc=live -o "$T/ml.db" -o "$T/ml.folded" -- "$T/malloc_sites"
+	"$FLAMESAMP" report -n 0 --csv "$T/ml.db" >"$T/ml-db.csv" 2>&1
+	"$FLAMESAMP" report -n 0 --csv "$T/ml.folded" >"$T/ml-folded.csv" 2>&1
+	if [ "$rc" -eq 0 ] && cmp -s "$T/ml-db.csv" "$T/ml-folded.csv" &&
+		[ "$(query_value "$T/ml.db" "SELECT SUM(weight) FROM samples")" = "$(sum "$T/ml.folded")" ] &&
+		[ "$(query_value "$T/ml.db" "SELECT MAX(bucket) FROM samples")" = 0 ]; then
+		pass "$n_live"
+	else
+		fail "$n_live" "$(outcome ml); $(diff "$T/ml-db.csv" "$T/ml-folded.csv" | head -4)"
+	fi
+}
+
 test_full_disk() {
 	local n_full="record -o FILE.db on a full file system: one line, exit 1"
 	skip_all "$SKIP_REASON" "$n_full" && return
@@ -341,6 +369,7 @@ test_time_slices
 test_killed
 test_query
 test_hotcold
+test_malloc
 test_full_disk
 test_folded_filters
 test_bad_databases
