@@ -98,28 +98,10 @@ static struct stack_counts *scale_counts(struct stack_counts *counts, double sca
 	return c.out;
 }
 
-/* Split a folded stack (names hold no ';', see add_name) into the profile. */
+/* stack_counts -> profile: names hold no ';' (see add_name) */
 static int add_to_profile(const char *stack, size_t len, double count, void *ctx)
 {
-	struct folded_profile *profile = ctx;
-	uint32_t ids_buf[256], *ids = ids_buf;
-	size_t n = 0, cap = 256, start = 0, i;
-
-	for (i = 0; i <= len; i++) {
-		if (i < len && stack[i] != ';')
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			ids = ids == ids_buf ? memcpy(xreallocarray(NULL, cap, sizeof(*ids)),
-						      ids_buf, sizeof(ids_buf))
-					     : xreallocarray(ids, cap, sizeof(*ids));
-		}
-		ids[n++] = folded_profile__intern(profile, stack + start, i - start);
-		start = i + 1;
-	}
-	folded_profile__add_ids(profile, ids, n, count);
-	if (ids != ids_buf)
-		free(ids);
+	folded_profile__add_stack(ctx, stack, len, count);
 	return 0;
 }
 

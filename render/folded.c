@@ -349,6 +349,24 @@ void folded_profile__add(struct folded_profile *p, const char *const *frames, si
 	add_stack(p, ids, n, count, false, 0, ' ');
 }
 
+void folded_profile__add_stack(struct folded_profile *p, const char *stack, size_t len,
+			       double count)
+{
+	size_t n = 1, start = 0, i, k = 0;
+	uint32_t *ids;
+
+	for (i = 0; i < len; i++)
+		n += stack[i] == ';';
+	ids = scratch(p, n);
+	for (i = 0; i <= len; i++) {
+		if (i < len && stack[i] != ';')
+			continue;
+		ids[k++] = folded_profile__intern(p, stack + start, i - start);
+		start = i + 1;
+	}
+	add_stack(p, ids, n, count, false, 0, ' ');
+}
+
 /* Perl's \s: what may separate the count from the stack. */
 static inline bool perl_space(unsigned char c)
 {

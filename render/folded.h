@@ -75,6 +75,10 @@ void folded_profile__add_diff_ids(struct folded_profile *p, const uint32_t *ids,
 void folded_profile__add(struct folded_profile *p, const char *const *frames, size_t n,
 			 double count);
 
+/* A stack as folded text without its count ("root;...;leaf", @len bytes; names hold no ';'). */
+void folded_profile__add_stack(struct folded_profile *p, const char *stack, size_t len,
+			       double count);
+
 /* --- parsing folded text --- */
 
 /* Parse one line (no '\n').  true if it was added, false if skipped as invalid. */

@@ -554,8 +554,8 @@ static struct perf_map *read_jitdump(int fd, uint64_t *size)
  * The jitdump @path of @pid when it is not the @known_size bytes already
  * read: NULL with errno 0 when it is, or with the reason it cannot be read.
  */
-static struct perf_map *load_jitdump(const char *path, uint64_t ino, pid_t pid,
-				     uint64_t known_size, uint64_t *size)
+static struct perf_map *load_jitdump(const char *path, uint64_t ino, pid_t pid, uint64_t known_size,
+				     uint64_t *size)
 {
 	struct perf_map *map = NULL;
 	struct stat st;
@@ -674,8 +674,10 @@ int perf_maps__add_jitdump(struct perf_maps *maps, pid_t pid, const char *path, 
 		return -errno;
 	if (i == pm->nr_jitdumps) {
 		pm->jitdumps = xreallocarray(pm->jitdumps, i + 1, sizeof(*pm->jitdumps));
-		pm->jitdump_paths = xreallocarray(pm->jitdump_paths, i + 1, sizeof(*pm->jitdump_paths));
-		pm->jitdump_sizes = xreallocarray(pm->jitdump_sizes, i + 1, sizeof(*pm->jitdump_sizes));
+		pm->jitdump_paths =
+			xreallocarray(pm->jitdump_paths, i + 1, sizeof(*pm->jitdump_paths));
+		pm->jitdump_sizes =
+			xreallocarray(pm->jitdump_sizes, i + 1, sizeof(*pm->jitdump_sizes));
 		pm->jitdump_paths[i] = xstrdup(path);
 		pm->nr_jitdumps++;
 	} else {

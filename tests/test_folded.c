@@ -294,7 +294,13 @@ static void test_programmatic(void **state)
 	assert_int_equal(ids[0], folded_profile__intern(p, "main", 4));
 	folded_profile__add_ids(p, ids, 2, 1.5);
 	folded_profile__add_diff_ids(p, ids, 1, 4, 1);
-	assert_int_equal(folded_profile__stack_count(p), 3);
+	/* folded text without its count: split at ';' into the same names */
+	folded_profile__add_stack(p, "main;other;x y", 14, 2);
+	folded_profile__add_stack(p, "main;other;x yz", 14, 0.5);
+	assert_true(find_stack(p, "main|other|x y", &s) >= 0 && s.weight == 2.5);
+	assert_int_equal(folded_profile__find_name(p, "other", 5), ids[1]);
+	folded_profile__add_stack(p, "", 0, 1);
+	assert_int_equal(folded_profile__stack_count(p), 5);
 	assert_true(find_stack(p, "main|do work|leaf;semi", &s) >= 0 && s.weight == 5);
 	assert_int_equal(s.sep, ' ');
 	assert_true(find_stack(p, "main|other", &s) >= 0 && s.weight == 1.5);
