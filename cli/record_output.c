@@ -121,11 +121,23 @@ static void give_to_sudo_user(const char *path)
 		fs_warn("cannot give '%s' to SUDO_UID %s: %s", path, uid, strerror(errno));
 }
 
+/* The symbolizer @o asks for: demangling, inline frames, lines, memory bound. */
+static struct symbolizer *open_symbolizer(const struct record_output_options *o)
+{
+	struct symbolizer_options sym_opts;
+
+	symbolizer_options__init(&sym_opts);
+	sym_opts.demangle = !o->no_demangle;
+	sym_opts.inline_frames = !o->no_inline;
+	sym_opts.lines = o->lines;
+	sym_opts.memory_limit = o->symbol_memory;
+	return symbolizer__new(&sym_opts);
+}
+
 int record_output__write(const struct record_output_options *o, struct stack_table *stacks,
 			 struct stack_table *offcpu_stacks, const struct process_table *pt,
 			 struct output_file *of)
 {
-	struct symbolizer_options sym_opts;
 	struct record_frames *rf;
 	struct symbolizer *sym;
 	struct stack_counts *counts = stack_counts__new();
@@ -133,12 +145,7 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	const char *out_name = strcmp(o->output, "-") ? o->output : "standard output";
 	int ret, err;
 
-	symbolizer_options__init(&sym_opts);
-	sym_opts.demangle = !o->no_demangle;
-	sym_opts.inline_frames = !o->no_inline;
-	sym_opts.lines = o->lines;
-	sym_opts.memory_limit = o->symbol_memory;
-	sym = symbolizer__new(&sym_opts);
+	sym = open_symbolizer(o);
 	rf = record_frames__new(sym, pt);
 	/* every address symbolized before the lookups, each table in file and address order */
 	if (stacks)
@@ -177,6 +184,42 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 	stack_counts__free(counts);
 	symbolizer__free(sym);
 	return ret;
+}
+
+struct record_namer {
+	const struct record_output_options *opts;
+	struct symbolizer *sym;
+	struct record_frames *frames;
+};
+
+struct record_namer *record_namer__new(const struct record_output_options *o,
+				       const struct process_table *pt)
+{
+	struct record_namer *n = xcalloc(1, sizeof(*n));
+
+	n->opts = o;
+	n->sym = open_symbolizer(o);
+	n->frames = record_frames__new(n->sym, pt);
+	return n;
+}
+
+void record_namer__free(struct record_namer *n)
+{
+	if (!n)
+		return;
+	record_frames__free(n->frames);
+	symbolizer__free(n->sym);
+	free(n);
+}
+
+void record_namer__add(struct record_namer *n, struct stack_table *stacks, size_t from, size_t to)
+{
+	record_frames__add(n->frames, stacks, from, to, false);
+}
+
+void record_namer__fold(struct record_namer *n, const struct stack_entry *e, struct strbuf *sb)
+{
+	folded_stack(sb, n->opts, n->frames, e, NULL);
 }
 
 static bool in_path(const char *program)

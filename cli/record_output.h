@@ -44,6 +44,26 @@ int record_output__write(const struct record_output_options *o, struct stack_tab
 			 struct stack_table *offcpu_stacks, const struct process_table *pt,
 			 struct output_file *of);
 
+/*
+ * Live naming (flamesamp top): stacks named as they appear, with one
+ * symbolizer kept open and each (file, offset) symbolized once, the same
+ * names record_output__write() gives.  @o (kept, not copied: it must outlive
+ * the namer) gives demangling, inline frames, lines and --pid / --tid; its
+ * output fields are not used.  @pt is the sampler's table, borrowed.
+ */
+struct record_namer;
+struct record_namer *record_namer__new(const struct record_output_options *o,
+				       const struct process_table *pt);
+/* NULL does nothing. */
+void record_namer__free(struct record_namer *n);
+
+/* Symbolize entries [@from, @to) of @stacks: before they are folded. */
+void record_namer__add(struct record_namer *n, struct stack_table *stacks, size_t from, size_t to);
+
+struct strbuf;
+/* @e as record_output__write() folds it, "comm;outermost;...;leaf", into @sb (reset first). */
+void record_namer__fold(struct record_namer *n, const struct stack_entry *e, struct strbuf *sb);
+
 /* Open @path with the desktop's opener (xdg-open), as the invoking user under sudo. */
 void record_output__open_viewer(const char *path);
 
