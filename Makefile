@@ -56,6 +56,11 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) \
 	$(PROTO_SRCS:.c=.o)
 LIB      := $(BUILD)/libflamesamp.a
 
+# The terminal UI (flamesamp top, the process picker) is cli's alone: only the
+# binary links ncurses, the library and its tests do not.
+TUI_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+TUI_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 BIN      := $(BUILD)/flamesamp
@@ -166,9 +171,11 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
+$(BUILD)/cli/tui.o $(BUILD)/cli/cmd_top.o $(BUILD)/cli/picker.o: CPPFLAGS += $(TUI_CFLAGS)
+
 $(BIN): $(CLI_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS) $(TUI_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(LIB) $(PROTO_HDRS)
 	$(call msg,CC,$<)

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/output_file.h"
+#include "common/xalloc.h"
 #include "symbolize/symbolizer.h"
 
 const char *cli_program = "flamesamp";
@@ -128,4 +129,27 @@ void cli_report_symbolizer(const struct symbolizer *sym)
 		"indexed, %zu KiB, %zu unit indexes dropped by the memory bound",
 		st.files, st.symbol_bytes >> 10, st.dwarf_files, st.dwarf_units,
 		st.dwarf_bytes >> 10, st.dwarf_dropped);
+}
+
+int cli_parse_pid_list(const char *option, const char *arg, pid_t **list, size_t *nr)
+{
+	const char *p = arg;
+
+	do {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || (*end && *end != ',') || errno || v <= 0 || v > 0x3fffffff) {
+			cli_error("invalid value for %s: '%s' (expected process ids separated by "
+				  "commas)",
+				  option, arg);
+			return -1;
+		}
+		*list = xreallocarray(*list, *nr + 1, sizeof(**list));
+		(*list)[(*nr)++] = (pid_t)v;
+		p = *end ? end + 1 : end;
+	} while (*p);
+	return 0;
 }

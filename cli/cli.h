@@ -15,6 +15,7 @@
  */
 
 #include <stdio.h>
+#include <sys/types.h>
 
 enum {
 	EXIT_OK = 0,
@@ -37,6 +38,11 @@ void cli_install_log_handler(void);
  */
 int cli_parse_double(const char *option, const char *arg, double *out);
 int cli_parse_int(const char *option, const char *arg, long min, long max, long *out);
+/*
+ * "123,456" appended to *@list (grown with xreallocarray; the caller frees);
+ * 0, or -1 after printing the problem.
+ */
+int cli_parse_pid_list(const char *option, const char *arg, pid_t **list, size_t *nr);
 
 /*
  * After getopt_long() returned '?': the option as the user typed it, for the
@@ -71,5 +77,6 @@ int cmd_collapse(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

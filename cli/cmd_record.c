@@ -219,32 +219,6 @@ struct record_args {
 	bool freq_given, period_given, event_given;
 };
 
-/* "123,456" -> pids.  0, or -1 after printing the problem. */
-static int parse_pid_list(const char *option, const char *arg, pid_t **list, size_t *nr)
-{
-	const char *p = arg;
-
-	do {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(p, &end, 10);
-		if (end == p || (*end && *end != ',') || errno || v <= 0 || v > 0x3fffffff) {
-			cli_error("invalid value for %s: '%s' (expected process ids separated by "
-				  "commas)",
-				  option, arg);
-			return -1;
-		}
-		*list = realloc(*list, (*nr + 1) * sizeof(**list));
-		if (!*list)
-			abort();
-		(*list)[(*nr)++] = (pid_t)v;
-		p = *end ? end + 1 : end;
-	} while (*p);
-	return 0;
-}
-
 /* -m: pages (a power of two), or a size with K/M/G. */
 /*
  * A number with an optional K, M or G suffix (and an optional B after it):
@@ -425,9 +399,9 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 
 	switch (c) {
 	case 'p':
-		return parse_pid_list("-p", arg, &a->pids, &a->nr_pids);
+		return cli_parse_pid_list("-p", arg, &a->pids, &a->nr_pids);
 	case 't':
-		return parse_pid_list("-t", arg, &a->tids, &a->nr_tids);
+		return cli_parse_pid_list("-t", arg, &a->tids, &a->nr_tids);
 	case 'a':
 		a->sampler.system_wide = true;
 		return 0;

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/picker.h"
 #include "cli/plugin_host.h"
+#include "cli/tui.h"
 
 #ifndef FLAMESAMP_VERSION
 #define FLAMESAMP_VERSION "0.1.0"
@@ -31,6 +33,7 @@ static const struct command commands[] = {
 	{"diff", cmd_diff, "compare two folded profiles (difffolded format)"},
 	{"symbolize", cmd_symbolize,
 	 "addresses of a binary or a process to functions and source lines (addr2line)"},
+	{"top", cmd_top, "the hottest functions, live in the terminal (ncurses)"},
 	{"plugins", cmd_plugins, "list the plugins installed (http, pyspy, ...), run as commands"},
 };
 
@@ -40,20 +43,38 @@ static void usage(FILE *out)
 
 	fprintf(out,
 		"usage: flamesamp [record] [OPTIONS] -p PID | -t TID | -a | -- COMMAND [ARGS]\n"
-		"       flamesamp COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+		"       flamesamp COMMAND [OPTIONS] [ARGS]\n"
+		"       flamesamp              (on a terminal: pick a process to watch with top)\n"
+		"\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "  NAME       run plugin NAME (see `flamesamp plugins`)\n"
 		     "\n`flamesamp COMMAND --help` describes each command's options.\n");
 }
 
-int main(int argc, char **argv)
+/* `flamesamp` alone on a terminal: pick a process, then watch it with top. */
+static int pick_and_top(void)
+{
+	char pid_text[16], top[] = "top", p[] = "-p";
+	char *top_argv[] = {top, p, pid_text, NULL};
+	pid_t pid;
+	int ret;
+
+	ret = picker_run(&pid);
+	if (ret || !pid)
+		return ret;
+	snprintf(pid_text, sizeof(pid_text), "%d", pid);
+	return cmd_top(3, top_argv);
+}
+
+static int run(int argc, char **argv)
 {
 	size_t i;
 	int ret;
 
-	cli_install_log_handler();
 	if (argc < 2) {
+		if (tui_usable())
+			return pick_and_top();
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -76,4 +97,15 @@ int main(int argc, char **argv)
 		return ret;
 	cli_error("unknown command '%s' (see 'flamesamp --help')", argv[1]);
 	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	cli_install_log_handler();
+	ret = run(argc, argv);
+	/* the terminal is restored on every way out; ncurses' memory is freed */
+	tui_release();
+	return ret;
 }
