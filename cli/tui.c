@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -34,6 +35,7 @@ int tui_open(void)
 {
 	struct sigaction sa;
 	const char *term;
+	int err;
 
 	if (is_open)
 		return 0;
@@ -58,7 +60,15 @@ int tui_open(void)
 		cli_error("TERM is not set: cannot draw on this terminal");
 		return EXIT_USAGE;
 	}
-	/* newterm() returns NULL for an unknown terminal where initscr() would exit */
+	/*
+	 * Look the terminal up first: newterm() returns NULL for an unknown one
+	 * (where initscr() would exit) but keeps what it allocated until then.
+	 */
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+		cli_error("unknown terminal type '%s' (TERM): cannot draw on it", term);
+		return EXIT_USAGE;
+	}
+	del_curterm(cur_term);
 	screen = newterm(NULL, stdout, stdin);
 	if (!screen) {
 		cli_error("unknown terminal type '%s' (TERM): cannot draw on it", term);

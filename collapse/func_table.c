@@ -139,8 +139,7 @@ uint64_t func_table__total(const struct func_table *t)
 	return t->total;
 }
 
-void func_table__weights(const struct func_table *t, uint32_t func, uint64_t *self,
-			 uint64_t *total)
+void func_table__weights(const struct func_table *t, uint32_t func, uint64_t *self, uint64_t *total)
 {
 	bool known = func < strtab__count(t->names);
 
@@ -203,8 +202,8 @@ size_t func_table__rows(struct func_table *t, enum func_sort sort, const struct 
 	for (i = 0; i < count; i++) {
 		if (!t->funcs[i].total)
 			continue;
-		*row_slot(t, n++) = (struct func_row){(uint32_t)i, t->funcs[i].self,
-						      t->funcs[i].total};
+		*row_slot(t, n++) =
+			(struct func_row){(uint32_t)i, t->funcs[i].self, t->funcs[i].total};
 	}
 	sort_rows(t, n, sort);
 	*rows = t->rows;

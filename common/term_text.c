@@ -7,9 +7,9 @@
 
 /* One piece of output: @bytes of the input shown as @shown columns. */
 struct piece {
-	size_t bytes;  /* input bytes it stands for */
-	size_t cols;   /* columns it takes */
-	int kind;      /* PIECE_COPY, PIECE_QUESTION or PIECE_HEX */
+	size_t bytes; /* input bytes it stands for */
+	size_t cols;  /* columns it takes */
+	int kind;     /* PIECE_COPY, PIECE_QUESTION or PIECE_HEX */
 };
 
 enum { PIECE_COPY, PIECE_QUESTION, PIECE_HEX };

@@ -19,10 +19,14 @@ packages=(
 	libelf-dev libdw-dev libdebuginfod-dev libbpf-dev libcapstone-dev
 	zlib1g-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libiberty-dev liblzma-dev
 	libsqlite3-dev
+	# flamesamp top and the process picker
+	libncurses-dev
 	# tests
 	libcmocka-dev libxml2-utils python3 chromium golang-go g++
 	# the http plugin (libcurl; openssl makes the TLS test certificate)
 	libcurl4-openssl-dev openssl
+	# the top tests drive the terminal UI in tmux (send-keys, capture-pane)
+	tmux
 	# separate debug files (objcopy, strip, xz) and libc's, for the symbolizer tests
 	binutils xz-utils libc6-dbg
 	# make bench (bpftrace: the off-CPU overhead peer)

@@ -94,8 +94,7 @@ static void test_recursion_counts_once(void **state)
 	assert_int_equal(self, 1);
 	assert_int_equal(total, 1);
 	n = func_table__rows(t, FUNC_SORT_TOTAL, &rows);
-	assert_string_equal(format(t, rows, n),
-			    "main 0 8,fib 5 7,helper 2 2,b 1 1,a 0 1,");
+	assert_string_equal(format(t, rows, n), "main 0 8,fib 5 7,helper 2 2,b 1 1,a 0 1,");
 	/* fib calls fib in one stack (counted once), main calls fib in two */
 	n = func_table__callers(t, id(t, "fib"), &rows);
 	assert_string_equal(format(t, rows, n), "main 7 7,fib 5 5,");

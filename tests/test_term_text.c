@@ -44,7 +44,8 @@ static void test_plain_and_truncated(void **state)
 
 static void test_control_characters(void **state)
 {
-	static const char esc[] = "a\033[2Jb\r\n\t\x7f" "c";
+	static const char esc[] = "a\033[2Jb\r\n\t\x7f"
+				  "c";
 
 	(void)state;
 	/* no byte below 0x20 or DEL reaches the terminal */
@@ -64,12 +65,21 @@ static void test_bytes_above_ascii(void **state)
 	assert_string_equal(fit("caf\xc3\xa9", 5, 80, true), "caf\xc3\xa9");
 	assert_int_equal(cols, 4);
 	/* C1 controls (CSI is U+009B) and invalid or overlong sequences */
-	assert_string_equal(fit("x\xc2\x9b" "2J", 5, 80, true), "x?2J");
+	assert_string_equal(fit("x\xc2\x9b"
+				"2J",
+				5, 80, true),
+			    "x?2J");
 	assert_string_equal(fit("\xff\xc0\xaf", 3, 80, true), "\\xff\\xc0\\xaf");
 	assert_string_equal(fit("\xe2\x82", 2, 80, true), "\\xe2\\x82");
 	/* the bare CSI byte, in either mode */
-	assert_string_equal(fit("\x9b" "2J", 3, 80, false), "\\x9b2J");
-	assert_string_equal(fit("\x9b" "2J", 3, 80, true), "\\x9b2J");
+	assert_string_equal(fit("\x9b"
+				"2J",
+				3, 80, false),
+			    "\\x9b2J");
+	assert_string_equal(fit("\x9b"
+				"2J",
+				3, 80, true),
+			    "\\x9b2J");
 }
 
 static void test_wide_and_cut(void **state)
@@ -83,8 +93,14 @@ static void test_wide_and_cut(void **state)
 			    "\xe6\x97\xa5..");
 	assert_int_equal(cols, 4);
 	/* an escape is cut whole too */
-	assert_string_equal(fit("ab\x01\xff" "cd", 6, 6, false), "ab?..");
-	assert_string_equal(fit("ab\xff" "cdef", 7, 6, false), "ab..");
+	assert_string_equal(fit("ab\x01\xff"
+				"cd",
+				6, 6, false),
+			    "ab?..");
+	assert_string_equal(fit("ab\xff"
+				"cdef",
+				7, 6, false),
+			    "ab..");
 }
 
 int main(void)
