@@ -152,6 +152,7 @@ struct top {
 	enum func_sort sort;
 	bool paused, stopped, help, quit;
 	char status[160];
+	char stopped_why[128]; /* why sampling stopped: shown when there is no other status */
 	double start, last_refresh, rate;
 	uint64_t rate_events;
 	struct sampler_stats stats;
@@ -564,6 +565,8 @@ static void draw_status(struct top *t)
 {
 	if (t->status[0])
 		tui_text(1, 0, COLS, t->status, A_BOLD);
+	else if (t->stopped_why[0])
+		tui_textf(1, 0, COLS, A_BOLD, "%s; q quits", t->stopped_why);
 	else
 		tui_text(1, 0, COLS,
 			 t->paused ? "p resume (sampling goes on while paused)  q quit  ? help"
@@ -849,7 +852,7 @@ static void handle_key(struct top *t, int ch, double now)
 		t->help = false;
 		return;
 	}
-	if (ch != KEY_RESIZE && !t->stopped)
+	if (ch != KEY_RESIZE)
 		t->status[0] = '\0';
 	switch (ch) {
 	case 'q':
@@ -964,7 +967,7 @@ static void stop_sampling(struct top *t, const char *why)
 	sampler__stop(t->sampler);
 	sampler__stats(t->sampler, &t->stats);
 	t->stopped = true;
-	snprintf(t->status, sizeof(t->status), "%s; q quits", why);
+	snprintf(t->stopped_why, sizeof(t->stopped_why), "%s", why);
 	timeout(100);
 }
 

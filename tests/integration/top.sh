@@ -22,7 +22,7 @@ trap 'tmux -L "$SOCK" kill-server 2>/dev/null; cleanup' EXIT
 
 ALL_CHECKS=(
 	"top: hottest functions in order" "top: callers and callees" "top: pause"
-	"top: sources not recorded" "top: -o on quit" "top: off-CPU view"
+	"top: sources not recorded" "top: -o on quit" "top: off-CPU view" "top: memory view"
 	"top: target exit" "top: command" "top: SIGTERM" "top: --duration"
 	"top: tiny terminal" "top: hostile names" "top: picker" "top: picker quits"
 	"top: no terminal" "top: unknown TERM" "top: dead pid"
@@ -235,6 +235,39 @@ else
 	wait_rc offcpu 30
 	end offcpu
 	stop "$sleeper"
+fi
+
+# ---- allocations: a command whose sites allocate known amounts (tests/programs/malloc_sites.c)
+
+if [ ! -e /sys/kernel/btf/vmlinux ]; then
+	skip "top: memory view" "the kernel has no BTF (/sys/kernel/btf/vmlinux): the BPF programs need it"
+elif ! "${CC:-cc}" -O2 -g -fno-builtin -fomit-frame-pointer -o "$T/malloc_sites" \
+	"$PROGRAMS/malloc_sites.c" 2>"$T/cc.err"; then
+	fail "top: memory view" "build tests/programs/malloc_sites.c: $(head -c 300 "$T/cc.err")"
+else
+	start memory 120 30 top --malloc -o "$T/memory.folded" -- "$T/malloc_sites"
+	if ! wait_screen memory "command $T/malloc_sites exited" 20; then
+		fail "top: memory view" "$(head -c 300 "$T/memory.err") $(screen memory | head -3 | tr '\n' '|')"
+	else
+		keys memory 3
+		r=$(rows memory)
+		header=$(screen memory | head -1)
+		keys memory q
+		wait_rc memory 20
+		# bytes asked for per site: 630,000 (realloc), 204,800, 200,000 and 48,000
+		if [ "$(echo "$r" | head -1 | awk '{ print $1 }')" != site_realloc ] ||
+			! [[ $header == *"memory  1,850 allocations"* ]]; then
+			fail "top: memory view" "$header: $(echo "$r" | head -4 | tr '\n' '|')"
+		elif [ "$rc" != 0 ] || [ "$(weight "$T/memory.folded" site_realloc)" != 630000 ] ||
+			[ "$(weight "$T/memory.folded" site_aligned)" != 204800 ] ||
+			[ "$(weight "$T/memory.folded" site_calloc)" != 200000 ] ||
+			[ "$(weight "$T/memory.folded" site_malloc)" != 48000 ]; then
+			fail "top: memory view" "exit $rc, -o: $(cat "$T/memory.folded" | tr '\n' '|')"
+		else
+			pass "top: memory view"
+		fi
+	fi
+	end memory
 fi
 
 # ---- the target exits; a command; SIGTERM; --duration
