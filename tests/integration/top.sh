@@ -52,6 +52,9 @@ if skip_all "$SKIP_REASON" "${ALL_CHECKS[@]}"; then
 	exit
 fi
 
+# pids of the programs watched, set by spawn
+busy="" sleeper="" short="" busy2="" picked="" gone=""
+
 tm() { tmux -L "$SOCK" "$@"; }
 
 # start NAME WIDTH HEIGHT ARGS...: runs `flamesamp ARGS` in a new tmux session NAME of that
@@ -262,7 +265,7 @@ else
 			[ "$(weight "$T/memory.folded" site_aligned)" != 204800 ] ||
 			[ "$(weight "$T/memory.folded" site_calloc)" != 200000 ] ||
 			[ "$(weight "$T/memory.folded" site_malloc)" != 48000 ]; then
-			fail "top: memory view" "exit $rc, -o: $(cat "$T/memory.folded" | tr '\n' '|')"
+			fail "top: memory view" "exit $rc, -o: $(tr '\n' '|' <"$T/memory.folded")"
 		else
 			pass "top: memory view"
 		fi
