@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/output_file.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "symbolize/symbolizer.h"
 
@@ -152,4 +153,35 @@ int cli_parse_pid_list(const char *option, const char *arg, pid_t **list, size_t
 		p = *end ? end + 1 : end;
 	} while (*p);
 	return 0;
+}
+
+void cli_command_line(struct strbuf *sb, const char *command, int argc, char **argv)
+{
+	int i;
+
+	strbuf_addstr(sb, cli_program);
+	if (command)
+		strbuf_addf(sb, " %s", command);
+	for (i = 1; i < argc; i++) {
+		const char *p;
+		bool plain = argv[i][0] != '\0';
+
+		for (p = argv[i]; *p && plain; p++)
+			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-_=.,/:+%@",
+				       *p) != NULL;
+		strbuf_addch(sb, ' ');
+		if (plain) {
+			strbuf_addstr(sb, argv[i]);
+			continue;
+		}
+		strbuf_addch(sb, '\'');
+		for (p = argv[i]; *p; p++) {
+			if (*p == '\'')
+				strbuf_addstr(sb, "'\\''");
+			else
+				strbuf_addch(sb, *p);
+		}
+		strbuf_addch(sb, '\'');
+	}
 }

@@ -23,6 +23,10 @@ enum {
 	EXIT_USAGE = 2,
 };
 
+#ifndef FLAMESAMP_VERSION
+#define FLAMESAMP_VERSION "0.1.0"
+#endif
+
 extern const char *cli_program; /* "flamesamp" */
 extern int cli_verbose;		/* -v count: 0 shows warnings, 1 info, 2 debug */
 
@@ -64,6 +68,13 @@ const char *cli_bad_option(const struct option *longopts, char **argv);
  */
 typedef int (*cli_write_fn)(FILE *out, const void *ctx);
 int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx);
+
+struct strbuf;
+/*
+ * "flamesamp COMMAND ARGS...", each of @argv[1..@argc) quoted for a shell
+ * where it needs to be (@command NULL: none): how a recording was asked for.
+ */
+void cli_command_line(struct strbuf *sb, const char *command, int argc, char **argv);
 
 /* Subcommands: each returns the process exit code. */
 struct symbolizer;

@@ -34,10 +34,6 @@
 #include "sampler/stack_table.h"
 #include "store/profile_store.h"
 
-#ifndef FLAMESAMP_VERSION
-#define FLAMESAMP_VERSION "0.1.0"
-#endif
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -1106,38 +1102,6 @@ static const char *default_subtitle(const struct record_args *a, const struct re
 	return buf;
 }
 
-/* "flamesamp record -p 12 -o 'a b.db'": how the recording was asked for */
-static void command_line(struct strbuf *sb, int argc, char **argv)
-{
-	int i;
-
-	strbuf_addstr(sb, cli_program);
-	if (argc && !strcmp(argv[0], "record"))
-		strbuf_addstr(sb, " record");
-	for (i = 1; i < argc; i++) {
-		const char *p;
-		bool plain = argv[i][0] != '\0';
-
-		for (p = argv[i]; *p && plain; p++)
-			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789-_=.,/:+%@",
-				       *p) != NULL;
-		strbuf_addch(sb, ' ');
-		if (plain) {
-			strbuf_addstr(sb, argv[i]);
-			continue;
-		}
-		strbuf_addch(sb, '\'');
-		for (p = argv[i]; *p; p++) {
-			if (*p == '\'')
-				strbuf_addstr(sb, "'\\''");
-			else
-				strbuf_addch(sb, *p);
-		}
-		strbuf_addch(sb, '\'');
-	}
-}
-
 static const char *const mode_names[] = {
 	[RECORD_CPU] = "cpu",
 	[RECORD_OFFCPU] = "offcpu",
@@ -1161,7 +1125,7 @@ static struct record_store *open_store(const struct record_args *a, const struct
 	struct store_meta m = {0};
 	struct record_store *rs;
 
-	command_line(&cmd, argc, argv);
+	cli_command_line(&cmd, !strcmp(argv[0], "record") ? "record" : NULL, argc, argv);
 	m.command_line = cmd.buf;
 	m.mode = mode_names[a->mode];
 	m.version = FLAMESAMP_VERSION;

@@ -25,6 +25,7 @@
 #include "cli/record_malloc.h"
 #include "cli/record_offcpu.h"
 #include "cli/record_output.h"
+#include "cli/record_store.h"
 #include "cli/render_options.h"
 #include "cli/tui.h"
 #include "collapse/func_table.h"
@@ -62,7 +63,8 @@ static void usage(FILE *out)
 		"      --duration SECS  quit after SECS seconds (writing -o)\n"
 		"      --no-kernel      user stacks only\n"
 		"  -o, --output FILE    on quit, write what the view showing then recorded:\n"
-		"                       .folded / .txt for folded stacks, else an SVG\n"
+		"                       .folded / .txt for folded stacks, .db for a profile\n"
+		"                       database (flamesamp report, render, query), else an SVG\n"
 		"  -v, --verbose        more detail on errors\n"
 		"  -h, --help           show this help\n"
 		"\n"
@@ -116,6 +118,7 @@ struct top_args {
 	struct record_output_options out;
 	struct render_args render;
 	const char *output; /* NULL: none */
+	bool db_output;	    /* -o FILE.db: a profile database */
 };
 
 /* One source of stacks and what it shows. */
@@ -272,6 +275,9 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 		cli_error("--malloc traces processes: give -p PID or a command");
 		return EXIT_USAGE;
 	}
+	if (a->output && strlen(a->output) >= 3 &&
+	    !strcmp(a->output + strlen(a->output) - 3, ".db"))
+		a->db_output = true;
 	if (a->output)
 		a->out.format = (strlen(a->output) >= 7 &&
 				 !strcmp(a->output + strlen(a->output) - 7, ".folded")) ||
@@ -949,6 +955,78 @@ static int save_output(struct top *t, struct output_file *of)
 				    sampler__processes(t->sampler), of);
 }
 
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * -o FILE.db: what the view on screen recorded, as a profile database
+ * (store/profile_store.h) of one time bucket: the view keeps weights, not
+ * their times.
+ */
+static int save_store(struct top *t, int argc, char **argv)
+{
+	static const char *const modes[TOP_NR_MODES] = {"cpu", "offcpu", "malloc"};
+	struct top_args *a = t->args;
+	struct stack_table *tables[RECORD_STORE_TABLES] = {t->src[t->mode].stacks, NULL};
+	struct strbuf cmd = STRBUF_INIT;
+	struct store_meta m = {0};
+	struct store_end end = {0};
+	struct record_store *rs;
+	uint64_t now_mono = clock_ns(CLOCK_MONOTONIC), elapsed;
+	int ret;
+
+	cli_command_line(&cmd, "top", argc, argv);
+	elapsed = now_mono - (uint64_t)(t->start * 1e9);
+	m.command_line = cmd.buf;
+	m.mode = modes[t->mode];
+	m.version = FLAMESAMP_VERSION;
+	m.with_pid = a->out.with_pid;
+	m.with_tid = a->out.with_tid;
+	m.start_ns = clock_ns(CLOCK_REALTIME) - elapsed;
+	m.start_monotonic_ns = now_mono - elapsed;
+	/* one bucket spans the whole session */
+	m.bucket_ns = elapsed + 1;
+	switch (t->mode) {
+	case TOP_CPU:
+		m.event = t->stats.event_name;
+		m.frequency = a->sampler.freq ? a->sampler.freq : 997;
+		m.unit = m.count_name = "samples";
+		break;
+	case TOP_OFFCPU:
+		m.event = "sched_switch";
+		m.unit = "ns";
+		m.count_name = "us";
+		m.count_scale = 1e-3;
+		break;
+	default:
+		m.event = "malloc";
+		m.unit = m.count_name =
+			a->malloc_opts.mode == RECORD_MALLOC_COUNT ? "calls" : "bytes";
+		break;
+	}
+	rs = record_store__open(a->output, &m, &a->out);
+	strbuf_release(&cmd);
+	if (!rs)
+		return EXIT_FAILURE_RUNTIME;
+	end.end_ns = clock_ns(CLOCK_REALTIME);
+	end.samples = t->stats.samples;
+	end.lost = t->stats.lost + t->stats.lost_samples;
+	end.throttled = t->stats.throttled;
+	end.title = a->render.fg.title && a->render.fg.title[0] ? a->render.fg.title
+								: svg_titles[t->mode];
+	ret = record_store__finish(rs, tables, sampler__processes(t->sampler), &end, true,
+				   t->mode == TOP_CPU	   ? RECORD_EVENT_CPU
+				   : t->mode == TOP_OFFCPU ? RECORD_EVENT_OFFCPU
+							   : RECORD_EVENT_MALLOC);
+	record_store__free(rs);
+	return ret;
+}
+
 /* ---- the loop ---- */
 
 static double now_seconds(void)
@@ -1097,6 +1175,11 @@ int cmd_top(int argc, char **argv)
 			ret = EXIT_FAILURE_RUNTIME;
 			goto out;
 		}
+		/* a database is written whole on quit, by the store */
+		if (a.db_output) {
+			output_file__abort(of);
+			of = NULL;
+		}
 	}
 	describe_target(&a, t.target, sizeof(t.target));
 	for (m = 0; m < TOP_NR_MODES; m++) {
@@ -1173,6 +1256,9 @@ int cmd_top(int argc, char **argv)
 	if (of) {
 		ret = save_output(&t, of);
 		of = NULL;
+	} else if (a.db_output) {
+		sampler__stats(t.sampler, &t.stats);
+		ret = save_store(&t, argc, argv);
 	}
 out:
 	tui_close();

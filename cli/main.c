@@ -11,10 +11,6 @@
 #include "cli/plugin_host.h"
 #include "cli/tui.h"
 
-#ifndef FLAMESAMP_VERSION
-#define FLAMESAMP_VERSION "0.1.0"
-#endif
-
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);

@@ -23,7 +23,7 @@ trap 'tmux -L "$SOCK" kill-server 2>/dev/null; cleanup' EXIT
 ALL_CHECKS=(
 	"top: hottest functions in order" "top: callers and callees" "top: pause"
 	"top: sources not recorded" "top: -o on quit" "top: off-CPU view" "top: memory view"
-	"top: target exit" "top: command" "top: SIGTERM" "top: --duration"
+	"top: target exit" "top: command" "top: SIGTERM" "top: --duration" "top: -o FILE.db"
 	"top: tiny terminal" "top: hostile names" "top: picker" "top: picker quits"
 	"top: no terminal" "top: unknown TERM" "top: dead pid"
 )
@@ -327,6 +327,18 @@ else
 	fail "top: --duration" "exit $rc: $(head -c 300 "$T/duration.err")"
 fi
 end duration
+
+# -o FILE.db: the view as a profile database, read back by report and query
+start db 120 40 top -p "$busy2" --duration 2 -o "$T/top.db"
+wait_rc db 30
+dbtop=$("$FLAMESAMP" report --csv -n 1 "$T/top.db" 2>&1 | sed -n 2p)
+dbmode=$("$FLAMESAMP" query "$T/top.db" "SELECT value FROM meta WHERE key = 'mode'" 2>&1 | tail -1)
+if [ "$rc" = 0 ] && [ "${dbtop#*leaf_a}" != "$dbtop" ] && [ "$(echo $dbmode)" = cpu ]; then
+	pass "top: -o FILE.db"
+else
+	fail "top: -o FILE.db" "exit $rc, report: $dbtop, mode: $dbmode; $(head -c 300 "$T/db.err")"
+fi
+end db
 
 # ---- small windows, resizing, hostile names
 
