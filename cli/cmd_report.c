@@ -13,9 +13,10 @@
 
 #include "cli/cli.h"
 #include "cli/profile_input.h"
+#include "collapse/func_table.h"
 #include "common/number.h"
+#include "common/xalloc.h"
 #include "render/folded.h"
-#include "store/function_totals.h"
 
 static void usage(FILE *out)
 {
@@ -48,7 +49,7 @@ enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
 struct report_args {
 	struct profile_input_args in;
 	enum report_format format;
-	enum function_totals_order order;
+	enum func_sort order;
 	long top;
 	const char *output;
 };
@@ -113,9 +114,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			break;
 		case OPT_SORT:
 			if (!strcmp(optarg, "self")) {
-				a->order = FUNCTION_TOTALS_BY_SELF;
+				a->order = FUNC_SORT_SELF;
 			} else if (!strcmp(optarg, "total")) {
-				a->order = FUNCTION_TOTALS_BY_TOTAL;
+				a->order = FUNC_SORT_TOTAL;
 			} else {
 				cli_error("invalid value for --sort: '%s' (expected self or total)",
 					  optarg);
@@ -137,8 +138,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 
 struct report {
 	const struct report_args *args;
-	const struct folded_profile *profile;
-	const struct function_total *t;
+	const struct func_table *table;
+	const struct func_row *t;
 	size_t n; /* rows to print */
 	size_t nr_functions;
 	double sum;
@@ -167,7 +168,7 @@ static int write_table(FILE *out, const struct report *r)
 	fprintf(out, "%s %s, %zu functions", buf, r->unit, r->nr_functions);
 	if (r->n < r->nr_functions)
 		fprintf(out, " (the first %zu by %s weight)", r->n,
-			r->args->order == FUNCTION_TOTALS_BY_TOTAL ? "total" : "self");
+			r->args->order == FUNC_SORT_TOTAL ? "total" : "self");
 	fprintf(out, "\n\n%*s  %7s  %*s  %7s  %s\n", self_w, "SELF", "SELF%", total_w, "TOTAL",
 		"TOTAL%", "FUNCTION");
 	for (i = 0; i < r->n; i++) {
@@ -177,8 +178,7 @@ static int write_table(FILE *out, const struct report *r)
 		fs_format_count_grouped(r->t[i].total, total, sizeof(total));
 		fprintf(out, "%*s  %6.2f%%  %*s  %6.2f%%  %s\n", self_w, buf,
 			percent(r->t[i].self, r->sum), total_w, total,
-			percent(r->t[i].total, r->sum),
-			folded_profile__name(r->profile, r->t[i].name, NULL));
+			percent(r->t[i].total, r->sum), func_table__name(r->table, r->t[i].func));
 	}
 	return ferror(out) ? -EIO : 0;
 }
@@ -209,16 +209,14 @@ static int write_json(FILE *out, const struct report *r)
 	json_object_object_add(root, "total", json_weight(r->sum));
 	json_object_object_add(root, "functions_count",
 			       json_object_new_int64((int64_t)r->nr_functions));
-	json_object_object_add(root, "sort",
-			       json_object_new_string(r->args->order == FUNCTION_TOTALS_BY_TOTAL
-							      ? "total"
-							      : "self"));
+	json_object_object_add(
+		root, "sort",
+		json_object_new_string(r->args->order == FUNC_SORT_TOTAL ? "total" : "self"));
 	for (i = 0; i < r->n; i++) {
 		json_object *f = json_object_new_object();
-		size_t len;
-		const char *name = folded_profile__name(r->profile, r->t[i].name, &len);
+		const char *name = func_table__name(r->table, r->t[i].func);
 
-		json_object_object_add(f, "name", json_object_new_string_len(name, (int)len));
+		json_object_object_add(f, "name", json_object_new_string(name));
 		json_object_object_add(f, "self", json_weight(r->t[i].self));
 		json_object_object_add(f, "self_percent",
 				       json_percent(percent(r->t[i].self, r->sum)));
@@ -260,7 +258,7 @@ static int write_csv(FILE *out, const struct report *r)
 
 	fputs("name,self,self_percent,total,total_percent\r\n", out);
 	for (i = 0; i < r->n; i++) {
-		csv_field(out, folded_profile__name(r->profile, r->t[i].name, NULL));
+		csv_field(out, func_table__name(r->table, r->t[i].func));
 		fs_format_count(r->t[i].self, self, sizeof(self));
 		fs_format_count(r->t[i].total, total, sizeof(total));
 		fprintf(out, ",%s,%.2f,%s,%.2f\r\n", self, percent(r->t[i].self, r->sum), total,
@@ -283,12 +281,51 @@ static int write_report(FILE *out, const void *ctx)
 	}
 }
 
+/*
+ * The function table of @p: every stack with its frames (a differential
+ * stack with its width); *@sum is the weight of the stacks with frames.
+ */
+static struct func_table *function_table(const struct folded_profile *p, double *sum)
+{
+	size_t names = folded_profile__name_count(p), n = folded_profile__stack_count(p), i, j;
+	struct func_table *t = func_table__new();
+	uint32_t *func_of = xreallocarray(NULL, names ? names : 1, sizeof(*func_of));
+	uint32_t *funcs = NULL;
+	size_t cap = 0;
+
+	for (i = 0; i < names; i++) {
+		size_t len;
+		const char *name = folded_profile__name(p, (uint32_t)i, &len);
+
+		func_of[i] = func_table__intern(t, name, len);
+	}
+	*sum = 0;
+	for (i = 0; i < n; i++) {
+		struct folded_stack fs;
+
+		folded_profile__stack(p, i, &fs);
+		if (!fs.nframes)
+			continue;
+		if (fs.nframes > cap) {
+			cap = fs.nframes;
+			funcs = xreallocarray(funcs, cap, sizeof(*funcs));
+		}
+		for (j = 0; j < fs.nframes; j++)
+			funcs[j] = func_of[fs.frames[j]];
+		func_table__add(t, funcs, fs.nframes, fs.weight);
+		*sum += fs.weight;
+	}
+	free(funcs);
+	free(func_of);
+	return t;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a;
 	struct profile_input_meta meta;
 	struct folded_profile *profile = NULL;
-	struct function_total *t = NULL;
+	struct func_table *table = NULL;
 	struct report r = {0};
 	int ret;
 
@@ -301,15 +338,15 @@ int cmd_report(int argc, char **argv)
 	ret = profile_input__read(&a.in, argc - optind, argv + optind, profile, 0, &meta);
 	if (ret)
 		goto out;
-	t = function_totals__compute(profile, a.order, &r.nr_functions, &r.sum);
+	table = function_table(profile, &r.sum);
+	r.nr_functions = func_table__rows(table, a.order, &r.t);
 	r.args = &a;
-	r.profile = profile;
-	r.t = t;
+	r.table = table;
 	r.n = a.top && (size_t)a.top < r.nr_functions ? (size_t)a.top : r.nr_functions;
 	r.unit = meta.from_db && meta.count_name[0] ? meta.count_name : "samples";
 	ret = cli_write_output(a.output, "report", write_report, &r);
 out:
-	free(t);
+	func_table__free(table);
 	folded_profile__free(profile);
 	profile_input_args__release(&a.in);
 	return ret;

@@ -461,7 +461,8 @@ static void recompute(struct top *t, struct top_source *src)
 
 		stack_table__get(src->stacks, i, &e);
 		if (e.count)
-			func_table__add(src->table, src->funcs[i], src->nr_funcs[i], e.count);
+			func_table__add(src->table, src->funcs[i], src->nr_funcs[i],
+					(double)e.count);
 	}
 }
 
@@ -514,10 +515,8 @@ static void update_data(struct top *t, double now)
 /* ---- drawing ---- */
 
 /* @v in the unit of the mode shown: samples, time or bytes/calls */
-static const char *format_weight(const struct top *t, uint64_t v, char *buf, size_t size)
+static const char *format_weight(const struct top *t, double d, char *buf, size_t size)
 {
-	double d = (double)v;
-
 	if (t->mode == TOP_OFFCPU) {
 		if (d < 1e6)
 			snprintf(buf, size, "%.0fus", d / 1e3);
@@ -535,14 +534,14 @@ static const char *format_weight(const struct top *t, uint64_t v, char *buf, siz
 		else
 			snprintf(buf, size, "%.2fG", d / 1024 / 1024 / 1024);
 	} else {
-		snprintf(buf, size, "%llu", (unsigned long long)v);
+		snprintf(buf, size, "%.0f", d);
 	}
 	return buf;
 }
 
-static double percent(uint64_t v, uint64_t total)
+static double percent(double v, double total)
 {
-	return total ? 100.0 * (double)v / (double)total : 0;
+	return total > 0 ? 100.0 * v / total : 0;
 }
 
 static void draw_header(struct top *t, double now)
@@ -559,7 +558,7 @@ static void draw_header(struct top *t, double now)
 	col += tui_textf(0, col, COLS - col, 0, "  %s  %s %s", mode_names[t->mode], events, what);
 	if (t->mode != TOP_CPU)
 		col += tui_textf(0, col, COLS - col, 0, " (%s)",
-				 format_weight(t, src->weight, w, sizeof(w)));
+				 format_weight(t, (double)src->weight, w, sizeof(w)));
 	col += tui_textf(0, col, COLS - col, 0, "  %.0f/s  %.1fs  lost %llu", t->rate,
 			 (t->stopped ? t->last_refresh : now) - t->start,
 			 (unsigned long long)(t->stats.lost + t->stats.lost_samples));
@@ -595,7 +594,7 @@ static void scroll_to(size_t cursor, size_t *first, size_t visible)
 static void draw_row(struct top *t, int y, const struct func_row *r, bool detail, int attr)
 {
 	struct top_source *src = &t->src[t->mode];
-	uint64_t total = func_table__total(src->table);
+	double total = func_table__total(src->table);
 	char a[32], b[32];
 
 	if (detail)
@@ -637,7 +636,7 @@ static void draw_list(struct top *t)
 static void draw_detail(struct top *t)
 {
 	struct top_source *src = &t->src[t->mode];
-	uint64_t self, total, all = func_table__total(src->table);
+	double self, total, all = func_table__total(src->table);
 	size_t visible = LINES > 3 ? (size_t)(LINES - 3) : 0, i;
 	char a[32], b[32];
 

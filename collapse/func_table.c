@@ -10,14 +10,14 @@
 #include "common/xalloc.h"
 
 struct func {
-	uint64_t self, total;
+	double self, total;
 	uint64_t stamp; /* the last stack that counted this function's total */
 };
 
 /* A call from @caller to @callee seen in some stack. */
 struct call {
 	uint32_t caller, callee;
-	uint64_t weight;
+	double weight;
 	uint64_t stamp; /* the last stack that counted it */
 };
 
@@ -28,7 +28,7 @@ struct func_table {
 	struct call *calls;
 	size_t nr_calls, cap_calls;
 	struct u64_map call_index; /* caller << 32 | callee -> index + 1 in calls */
-	uint64_t total;
+	double total;
 	uint64_t stamp; /* stacks added so far, never reset: stamps stay unique */
 	struct func_row *rows;
 	size_t cap_rows;
@@ -93,7 +93,7 @@ static struct call *find_call(struct func_table *t, uint32_t caller, uint32_t ca
 	return &t->calls[t->nr_calls++];
 }
 
-void func_table__add(struct func_table *t, const uint32_t *funcs, size_t n, uint64_t weight)
+void func_table__add(struct func_table *t, const uint32_t *funcs, size_t n, double weight)
 {
 	uint64_t stamp = ++t->stamp;
 	size_t i;
@@ -134,12 +134,12 @@ void func_table__clear(struct func_table *t)
 	t->total = 0;
 }
 
-uint64_t func_table__total(const struct func_table *t)
+double func_table__total(const struct func_table *t)
 {
 	return t->total;
 }
 
-void func_table__weights(const struct func_table *t, uint32_t func, uint64_t *self, uint64_t *total)
+void func_table__weights(const struct func_table *t, uint32_t func, double *self, double *total)
 {
 	bool known = func < strtab__count(t->names);
 
@@ -162,7 +162,7 @@ static struct func_row *row_slot(struct func_table *t, size_t n)
 static const struct func_table *sorting;
 static enum func_sort sorting_by;
 
-static int cmp_u64_desc(uint64_t a, uint64_t b)
+static int cmp_desc(double a, double b)
 {
 	return (a < b) - (a > b);
 }
@@ -173,13 +173,13 @@ static int cmp_row(const void *a, const void *b)
 	int c;
 
 	if (sorting_by == FUNC_SORT_SELF) {
-		c = cmp_u64_desc(x->self, y->self);
+		c = cmp_desc(x->self, y->self);
 		if (!c)
-			c = cmp_u64_desc(x->total, y->total);
+			c = cmp_desc(x->total, y->total);
 	} else {
-		c = cmp_u64_desc(x->total, y->total);
+		c = cmp_desc(x->total, y->total);
 		if (!c)
-			c = cmp_u64_desc(x->self, y->self);
+			c = cmp_desc(x->self, y->self);
 	}
 	if (!c)
 		c = strcmp(func_table__name(sorting, x->func), func_table__name(sorting, y->func));
@@ -200,7 +200,7 @@ size_t func_table__rows(struct func_table *t, enum func_sort sort, const struct 
 	size_t i, n = 0, count = strtab__count(t->names);
 
 	for (i = 0; i < count; i++) {
-		if (!t->funcs[i].total)
+		if (t->funcs[i].total == 0)
 			continue;
 		*row_slot(t, n++) =
 			(struct func_row){(uint32_t)i, t->funcs[i].self, t->funcs[i].total};
@@ -218,7 +218,7 @@ static size_t neighbours(struct func_table *t, uint32_t func, bool callers,
 	for (i = 0; i < t->nr_calls; i++) {
 		const struct call *c = &t->calls[i];
 
-		if (!c->weight || (callers ? c->callee : c->caller) != func)
+		if (c->weight == 0 || (callers ? c->callee : c->caller) != func)
 			continue;
 		*row_slot(t, n++) =
 			(struct func_row){callers ? c->caller : c->callee, c->weight, c->weight};

@@ -46,13 +46,13 @@ const char *func_table__name(const struct func_table *t, uint32_t id);
  * Add a stack of @n function ids, @funcs[0] the outermost and @funcs[n - 1]
  * the leaf, with @weight.  An empty stack counts in the total weight only.
  */
-void func_table__add(struct func_table *t, const uint32_t *funcs, size_t n, uint64_t weight);
+void func_table__add(struct func_table *t, const uint32_t *funcs, size_t n, double weight);
 
 /* Forget every weight (names and ids stay). */
 void func_table__clear(struct func_table *t);
 
 /* The weight of every stack added since the last clear. */
-uint64_t func_table__total(const struct func_table *t);
+double func_table__total(const struct func_table *t);
 
 enum func_sort {
 	FUNC_SORT_SELF,	 /* self descending, then total descending, then name */
@@ -61,7 +61,7 @@ enum func_sort {
 
 struct func_row {
 	uint32_t func;
-	uint64_t self, total; /* for callers and callees: both the weight of the call */
+	double self, total; /* for callers and callees: both the weight of the call */
 };
 
 /*
@@ -81,7 +81,6 @@ size_t func_table__callers(struct func_table *t, uint32_t func, const struct fun
 size_t func_table__callees(struct func_table *t, uint32_t func, const struct func_row **rows);
 
 /* The self and total weight of @func (0 for an unknown id). */
-void func_table__weights(const struct func_table *t, uint32_t func, uint64_t *self,
-			 uint64_t *total);
+void func_table__weights(const struct func_table *t, uint32_t func, double *self, double *total);
 
 #endif

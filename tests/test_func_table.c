@@ -13,7 +13,7 @@
 #include "collapse/func_table.h"
 
 /* Add "a;b;c" (outermost first) with @weight. */
-static void add(struct func_table *t, const char *stack, uint64_t weight)
+static void add(struct func_table *t, const char *stack, double weight)
 {
 	uint32_t ids[64];
 	size_t n = 0;
@@ -76,7 +76,7 @@ static void test_recursion_counts_once(void **state)
 {
 	struct func_table *t = func_table__new();
 	const struct func_row *rows;
-	uint64_t self, total;
+	double self, total;
 	size_t n;
 
 	(void)state;
@@ -188,9 +188,39 @@ static void test_many_functions(void **state)
 	func_table__free(t);
 }
 
+/* Weights need not be whole (folded input, scaled times): self, total and order as report shows
+ * them. */
+static void test_fractional(void **state)
+{
+	struct func_table *t = func_table__new();
+	const struct func_row *rows;
+	size_t n;
+
+	(void)state;
+	add(t, "a;b;c", 6.5);
+	add(t, "a;b", 3);
+	add(t, "a;r;r;r", 0.25);
+	add(t, "b;x;b", 2);
+	assert_true(func_table__total(t) == 11.75);
+	n = func_table__rows(t, FUNC_SORT_SELF, &rows);
+	assert_int_equal(n, 5);
+	assert_string_equal(func_table__name(t, rows[0].func), "c");
+	assert_true(rows[0].self == 6.5 && rows[0].total == 6.5);
+	assert_string_equal(func_table__name(t, rows[1].func), "b");
+	assert_true(rows[1].self == 5 && rows[1].total == 11.5);
+	assert_string_equal(func_table__name(t, rows[2].func), "r");
+	assert_true(rows[2].self == 0.25 && rows[2].total == 0.25); /* once per stack */
+	n = func_table__rows(t, FUNC_SORT_TOTAL, &rows);
+	assert_string_equal(func_table__name(t, rows[0].func), "b");
+	assert_string_equal(func_table__name(t, rows[1].func), "a");
+	assert_true(rows[1].total == 9.75);
+	func_table__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fractional),
 		cmocka_unit_test(test_self_and_total),
 		cmocka_unit_test(test_recursion_counts_once),
 		cmocka_unit_test(test_callers_and_callees),

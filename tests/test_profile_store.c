@@ -2,7 +2,7 @@
 /*
  * Unit tests for store/: the profile database written by profile_store and
  * read back by profile_reader (dedup, buckets, time slices, filters, hot/cold
- * marks, bad files), stack_filter on folded profiles, and function_totals.
+ * marks, bad files) and stack_filter on folded profiles.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,6 @@
 
 #include "collapse/stack_counts.h"
 #include "render/folded.h"
-#include "store/function_totals.h"
 #include "store/profile_reader.h"
 #include "store/profile_store.h"
 #include "store/stack_filter.h"
@@ -489,38 +488,6 @@ static void test_filter_bad_regex_and_first_frame(void **state)
 	assert_int_equal(stack_filter__parse_first("x-", 2, &pid, &tid), 2);
 }
 
-/* ---- function_totals ---- */
-
-static void test_function_totals(void **state)
-{
-	struct folded_profile *p = folded_profile__new(0);
-	const char text[] = "a;b;c 6\na;b 3\na;r;r;r 1\nb;x;b 2\n";
-	struct function_total *t;
-	size_t n, i;
-	double sum;
-	struct {
-		const char *name;
-		double self, total;
-	} want[] = {{"c", 6, 6}, {"b", 5, 11}, {"r", 1, 1}, {"a", 0, 10}, {"x", 0, 2}};
-
-	folded_profile__add_text(p, text, strlen(text));
-	t = function_totals__compute(p, FUNCTION_TOTALS_BY_SELF, &n, &sum);
-	assert_int_equal(n, 5);
-	assert_true(sum == 12);
-	for (i = 0; i < n; i++) {
-		assert_string_equal(folded_profile__name(p, t[i].name, NULL), want[i].name);
-		assert_true(t[i].self == want[i].self);
-		/* recursion counts once per stack */
-		assert_true(t[i].total == want[i].total);
-	}
-	free(t);
-	t = function_totals__compute(p, FUNCTION_TOTALS_BY_TOTAL, &n, &sum);
-	assert_string_equal(folded_profile__name(p, t[0].name, NULL), "b");
-	assert_string_equal(folded_profile__name(p, t[1].name, NULL), "a");
-	free(t);
-	folded_profile__free(p);
-}
-
 static void test_frame_text(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -549,7 +516,6 @@ int main(void)
 		cmocka_unit_test(test_create_fails),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_filter_bad_regex_and_first_frame),
-		cmocka_unit_test(test_function_totals),
 		cmocka_unit_test(test_frame_text),
 	};
 
