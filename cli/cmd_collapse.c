@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/collapse_input.h"
 #include "collapse/collapse.h"
 #include "common/line_reader.h"
 #include "common/log.h"
@@ -90,93 +91,25 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/*
- * Library warnings raised while one input is collapsed are held back, so they
- * can be printed with the input's name, or the last one turned into the
- * single error line when the input is rejected.
- */
-static struct strbuf held_warnings = STRBUF_INIT; /* messages, each ending in '\n' */
-static fs_log_fn outer_log;
-
-static void hold_warning(enum fs_log_level level, const char *fmt, va_list ap)
-{
-	va_list cp;
-
-	if (level != FS_LOG_WARN) {
-		if (outer_log) {
-			va_copy(cp, ap);
-			outer_log(level, fmt, cp);
-			va_end(cp);
-		}
-		return;
-	}
-	strbuf_vaddf(&held_warnings, fmt, ap);
-	strbuf_addch(&held_warnings, '\n');
-}
-
-/* The last held warning, without its '\n' (empty if none). */
-static const char *last_warning(int *len)
-{
-	const char *buf = held_warnings.buf, *start;
-	size_t n = held_warnings.len;
-
-	if (!n) {
-		*len = 0;
-		return "";
-	}
-	n--; /* the final '\n' */
-	start = buf + n;
-	while (start > buf && start[-1] != '\n')
-		start--;
-	*len = (int)(buf + n - start);
-	return start;
-}
-
-static void print_warnings(const char *name, const struct collapse_stats *st,
-			   enum collapse_format fmt)
-{
-	const char *p = held_warnings.buf, *end = p + held_warnings.len;
-
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-
-		fprintf(stderr, "%s: warning: %s: %.*s\n", cli_program, name, (int)(nl - p), p);
-		p = nl + 1;
-	}
-	if (st->skipped_lines)
-		fprintf(stderr, "%s: warning: %s: skipped %llu %s not %s input\n", cli_program,
-			name, (unsigned long long)st->skipped_lines,
-			st->skipped_lines == 1 ? "line that is" : "lines that are",
-			collapse_format__name(fmt));
-}
-
 /* Collapse one input into @sc; returns an exit code. */
 static int collapse_one(const char *name, enum collapse_format fmt, const char *data, size_t len,
 			const struct collapse_options *opts, struct stack_counts *sc)
 {
+	struct strbuf warnings = STRBUF_INIT, why = STRBUF_INIT;
 	struct collapse_stats st = {0};
-	int ret, n;
-	const char *msg;
+	const char *p, *nl;
+	int ret;
 
-	strbuf_reset(&held_warnings);
-	outer_log = fs_log_set_handler(hold_warning);
-	ret = collapse(fmt, data, len, opts, sc, &st);
-	fs_log_set_handler(outer_log);
-	if (!ret) {
-		print_warnings(name, &st, fmt);
-		return EXIT_OK;
+	ret = collapse_input(fmt, data, len, opts, sc, &st, &warnings, &why);
+	if (ret)
+		cli_error("%s: %s", name, why.buf);
+	for (p = warnings.buf; !ret && p && p < warnings.buf + warnings.len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(warnings.buf + warnings.len - p));
+		fprintf(stderr, "%s: warning: %s: %.*s\n", cli_program, name, (int)(nl - p), p);
 	}
-	msg = last_warning(&n);
-	if (ret == -EINVAL && n)
-		cli_error("%s: %.*s", name, n, msg);
-	else if (ret == -EINVAL)
-		cli_error("%s: not valid %s input", name, collapse_format__name(fmt));
-	else if (ret == -ENOSYS)
-		cli_error("%s: reading %s input is not available in this build", name,
-			  collapse_format__name(fmt));
-	else
-		cli_error("%s: %s", name, strerror(-ret));
-	return EXIT_FAILURE_RUNTIME;
+	strbuf_release(&warnings);
+	strbuf_release(&why);
+	return ret ? EXIT_FAILURE_RUNTIME : EXIT_OK;
 }
 
 /*
@@ -450,7 +383,6 @@ out:
 	input_close(&perf_in);
 	strbuf_release(&perf);
 	strbuf_release(&perf_names);
-	strbuf_release(&held_warnings);
 	stack_counts__free(sc);
 	return ret;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/collapse_input.h"
 #include "cli/render_options.h"
 #include "collapse/collapse.h"
 #include "collapse/stack_counts.h"
@@ -370,30 +371,6 @@ static void host_log(const struct flamesamp_host *h, int level, const char *fmt,
 	va_end(ap);
 }
 
-/*
- * The importers' warnings are held while one profile is parsed: the last
- * one becomes the reason given to the plugin when the profile is refused,
- * the others are shown as the plugin's warnings when it is accepted.
- */
-static struct strbuf held_warnings = STRBUF_INIT;
-static fs_log_fn outer_log;
-
-static void hold_warning(enum fs_log_level level, const char *fmt, va_list ap)
-{
-	va_list cp;
-
-	if (level != FS_LOG_WARN) {
-		if (outer_log) {
-			va_copy(cp, ap);
-			outer_log(level, fmt, cp);
-			va_end(cp);
-		}
-		return;
-	}
-	strbuf_vaddf(&held_warnings, fmt, ap);
-	strbuf_addch(&held_warnings, '\n');
-}
-
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t size, const char *fmt,
 							  ...)
 {
@@ -413,7 +390,9 @@ static int host_import(const struct flamesamp_host *h, const void *data, size_t 
 	struct collapse_options opts;
 	struct collapse_stats st = {0};
 	struct stack_counts *part = NULL;
+	struct strbuf warnings = STRBUF_INIT, why = STRBUF_INIT;
 	enum collapse_format fmt;
+	const char *p, *nl;
 	char *copy = NULL;
 	int ret;
 
@@ -441,48 +420,19 @@ static int host_import(const struct flamesamp_host *h, const void *data, size_t 
 	/* into a table of its own: a profile refused half-way adds nothing */
 	part = stack_counts__new();
 	collapse_options__init(&opts);
-	strbuf_reset(&held_warnings);
-	outer_log = fs_log_set_handler(hold_warning);
-	ret = collapse(fmt, copy, len, &opts, part, &st);
-	fs_log_set_handler(outer_log);
+	ret = collapse_input(fmt, copy, len, &opts, part, &st, &warnings, &why);
 	if (ret) {
-		const char *buf = held_warnings.buf, *last;
-		size_t n = held_warnings.len;
-
-		if (ret == -EINVAL && n) {
-			n--; /* the final '\n' */
-			last = buf + n;
-			while (last > buf && last[-1] != '\n')
-				last--;
-			set_err(err, err_size, "%.*s", (int)(buf + n - last), last);
-		} else if (ret == -EINVAL) {
-			set_err(err, err_size, "not valid %s input", collapse_format__name(fmt));
-		} else if (ret == -ENOSYS) {
-			set_err(err, err_size, "reading %s input is not available in this build",
-				collapse_format__name(fmt));
-		} else {
-			set_err(err, err_size, "%s", strerror(-ret));
-		}
+		set_err(err, err_size, "%s", why.buf);
 		goto out;
 	}
-	if (held_warnings.len) {
-		const char *p = held_warnings.buf, *end = p + held_warnings.len;
-
-		while (p < end) {
-			const char *nl = memchr(p, '\n', end - p);
-
-			host_log(h, FLAMESAMP_LOG_WARN, "%.*s", (int)(nl - p), p);
-			p = nl + 1;
-		}
+	for (p = warnings.buf; p && p < warnings.buf + warnings.len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(warnings.buf + warnings.len - p));
+		host_log(h, FLAMESAMP_LOG_WARN, "%.*s", (int)(nl - p), p);
 	}
-	if (st.skipped_lines)
-		host_log(h, FLAMESAMP_LOG_WARN, "skipped %llu %s not %s input",
-			 (unsigned long long)st.skipped_lines,
-			 st.skipped_lines == 1 ? "line that is" : "lines that are",
-			 collapse_format__name(fmt));
 	stack_counts__merge(c->counts, part);
 out:
-	strbuf_release(&held_warnings);
+	strbuf_release(&warnings);
+	strbuf_release(&why);
 	stack_counts__free(part);
 	free(copy);
 	return ret;
