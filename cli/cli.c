@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -184,4 +185,26 @@ void cli_command_line(struct strbuf *sb, const char *command, int argc, char **a
 		}
 		strbuf_addch(sb, '\'');
 	}
+}
+
+uint64_t cli_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double cli_now_seconds(void)
+{
+	return (double)cli_clock_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
+int cli_print_json(FILE *out, struct json_object *obj)
+{
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+	return ferror(out) ? -EIO : 0;
 }

@@ -14,7 +14,9 @@
  *      unreadable input file, an unknown input format
  */
 
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/types.h>
 
 enum {
@@ -68,6 +70,14 @@ const char *cli_bad_option(const struct option *longopts, char **argv);
  */
 typedef int (*cli_write_fn)(FILE *out, const void *ctx);
 int cli_write_output(const char *path, const char *what, cli_write_fn write, const void *ctx);
+
+/* Clock @clock in nanoseconds; CLOCK_MONOTONIC in seconds (the status lines' clock). */
+uint64_t cli_clock_ns(clockid_t clock);
+double cli_now_seconds(void);
+
+struct json_object;
+/* @obj as indented JSON and a newline (it is then freed); 0, or -EIO on a write error. */
+int cli_print_json(FILE *out, struct json_object *obj);
 
 struct strbuf;
 /*

@@ -199,11 +199,7 @@ static int write_json(FILE *out, const struct result *r)
 		}
 		json_object_array_add(rows, o);
 	}
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(rows);
-	return ferror(out) ? -EIO : 0;
+	return cli_print_json(out, rows);
 }
 
 static int write_result(FILE *out, const void *ctx)

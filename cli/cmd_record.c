@@ -906,14 +906,6 @@ static void explain_open_error(const struct record_args *a, int err)
 
 /* ---- terminal ---- */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "12,345" */
 static const char *thousands(uint64_t v, char *buf, size_t size)
 {
@@ -1029,14 +1021,14 @@ static int commit_store(struct record_state *rs, struct sampler *s)
 static void record_loop(struct record_args *a, struct record_state *rs, struct sampler *s,
 			bool status_line)
 {
-	double start = now_seconds(), last_status = 0, last_commit = 0;
+	double start = cli_now_seconds(), last_status = 0, last_commit = 0;
 	struct sampler_stats st;
 
 	for (;;) {
 		double elapsed;
 		enum sampler_state state = sampler__poll(s, 100);
 
-		elapsed = now_seconds() - start;
+		elapsed = cli_now_seconds() - start;
 		if (status_line && elapsed - last_status >= 0.25) {
 			sampler__stats(s, &st);
 			print_status(elapsed, &st);
@@ -1109,14 +1101,6 @@ static const char *const mode_names[] = {
 	[RECORD_MALLOC] = "malloc",
 };
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The profile database, its metadata filled from the options and the sampler. */
 static struct record_store *open_store(const struct record_args *a, const struct sampler_stats *st,
 				       int argc, char **argv)
@@ -1156,8 +1140,8 @@ static struct record_store *open_store(const struct record_args *a, const struct
 		m.unit = a->malloc.mode == RECORD_MALLOC_COUNT ? "calls" : "bytes";
 		break;
 	}
-	m.start_ns = clock_ns(CLOCK_REALTIME);
-	m.start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	m.start_ns = cli_clock_ns(CLOCK_REALTIME);
+	m.start_monotonic_ns = cli_clock_ns(CLOCK_MONOTONIC);
 	rs = record_store__open(a->db_output, &m, &a->out);
 	strbuf_release(&cmd);
 	return rs;
@@ -1168,7 +1152,7 @@ static int finish_store(const struct record_args *a, struct record_state *rs, st
 {
 	struct stack_table *tables[RECORD_STORE_TABLES] = {rs->stacks, rs->offcpu_stacks};
 	struct store_end end = {
-		.end_ns = clock_ns(CLOCK_REALTIME),
+		.end_ns = cli_clock_ns(CLOCK_REALTIME),
 		.samples = st->samples,
 		.lost = st->lost + st->lost_samples,
 		.throttled = st->throttled,

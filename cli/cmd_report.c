@@ -226,11 +226,7 @@ static int write_json(FILE *out, const struct report *r)
 		json_object_array_add(list, f);
 	}
 	json_object_object_add(root, "functions", list);
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return ferror(out) ? -EIO : 0;
+	return cli_print_json(out, root);
 }
 
 /* RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled. */

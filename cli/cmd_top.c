@@ -954,14 +954,6 @@ static int save_output(struct top *t, struct output_file *of)
 				    sampler__processes(t->sampler), of);
 }
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * -o FILE.db: what the view on screen recorded, as a profile database
  * (store/profile_store.h) of one time bucket: the view keeps weights, not
@@ -976,7 +968,7 @@ static int save_store(struct top *t, int argc, char **argv)
 	struct store_meta m = {0};
 	struct store_end end = {0};
 	struct record_store *rs;
-	uint64_t now_mono = clock_ns(CLOCK_MONOTONIC), elapsed;
+	uint64_t now_mono = cli_clock_ns(CLOCK_MONOTONIC), elapsed;
 	int ret;
 
 	cli_command_line(&cmd, "top", argc, argv);
@@ -986,7 +978,7 @@ static int save_store(struct top *t, int argc, char **argv)
 	m.version = FLAMESAMP_VERSION;
 	m.with_pid = a->out.with_pid;
 	m.with_tid = a->out.with_tid;
-	m.start_ns = clock_ns(CLOCK_REALTIME) - elapsed;
+	m.start_ns = cli_clock_ns(CLOCK_REALTIME) - elapsed;
 	m.start_monotonic_ns = now_mono - elapsed;
 	/* one bucket spans the whole session */
 	m.bucket_ns = elapsed + 1;
@@ -1012,7 +1004,7 @@ static int save_store(struct top *t, int argc, char **argv)
 	strbuf_release(&cmd);
 	if (!rs)
 		return EXIT_FAILURE_RUNTIME;
-	end.end_ns = clock_ns(CLOCK_REALTIME);
+	end.end_ns = cli_clock_ns(CLOCK_REALTIME);
 	end.samples = t->stats.samples;
 	end.lost = t->stats.lost + t->stats.lost_samples;
 	end.throttled = t->stats.throttled;
@@ -1027,14 +1019,6 @@ static int save_store(struct top *t, int argc, char **argv)
 }
 
 /* ---- the loop ---- */
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Stop sampling: the target exited, or --duration. Everything buffered is delivered. */
 static void stop_sampling(struct top *t, const char *why)
@@ -1067,7 +1051,7 @@ static void run(struct top *t)
 	char why[96];
 	int ch;
 
-	t->start = t->last_refresh = now_seconds();
+	t->start = t->last_refresh = cli_now_seconds();
 	nodelay(stdscr, TRUE);
 	draw(t, t->start);
 	while (!t->quit && !tui_quit_signal) {
@@ -1077,10 +1061,10 @@ static void run(struct top *t)
 			exited_message(a, why, sizeof(why));
 			stop_sampling(t, why);
 			if (!t->paused)
-				update_data(t, now_seconds());
+				update_data(t, cli_now_seconds());
 			dirty = true;
 		}
-		now = now_seconds();
+		now = cli_now_seconds();
 		if (a->duration > 0 && now - t->start >= a->duration)
 			break;
 		if (!t->paused && !t->stopped && now - t->last_refresh >= a->delay) {

@@ -54,14 +54,6 @@ struct picker {
 	size_t nr_users;
 };
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void proc_list__clear(struct proc_list *l)
 {
 	size_t i;
@@ -172,7 +164,7 @@ static int scan(struct proc_list *l, const struct proc_list *before)
 	dir = opendir("/proc");
 	if (!dir)
 		return -errno;
-	l->when = now_seconds();
+	l->when = cli_now_seconds();
 	while ((d = readdir(dir))) {
 		char *end;
 		long pid = strtol(d->d_name, &end, 10);
@@ -367,14 +359,14 @@ int picker_run(pid_t *pid)
 	scan(&pk.now, &pk.before);
 	napms((int)(FIRST_SAMPLE_SECONDS * 1000));
 	update(&pk);
-	last = now_seconds();
+	last = cli_now_seconds();
 	timeout(200);
 	draw(&pk);
 	while (!tui_quit_signal) {
 		ch = getch();
-		if (now_seconds() - last >= REFRESH_SECONDS) {
+		if (cli_now_seconds() - last >= REFRESH_SECONDS) {
 			update(&pk);
-			last = now_seconds();
+			last = cli_now_seconds();
 		}
 		if (ch == ERR) {
 			draw(&pk);
