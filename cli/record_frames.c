@@ -144,6 +144,25 @@ static void add_jit_mappings(struct record_frames *rf)
 		symbolizer__add_jit_mapping(rf->sym, dso->pid, dso->path, dso->ino);
 }
 
+/*
+ * rf->v[0, @known) and rf->v[@known, rf->n) are each sorted and share no
+ * frame: merge them from the end, the new (and fewer) ones set aside.
+ */
+static void merge_fresh(struct record_frames *rf, size_t known)
+{
+	size_t nr = rf->n - known, i = known, j = nr, k = rf->n;
+	struct file_frame *fresh = xreallocarray(NULL, nr, sizeof(*fresh));
+
+	memcpy(fresh, rf->v + known, nr * sizeof(*fresh));
+	while (j > 0) {
+		if (i > 0 && cmp_file_frame(&rf->v[i - 1], &fresh[j - 1]) > 0)
+			rf->v[--k] = rf->v[--i];
+		else
+			rf->v[--k] = fresh[--j];
+	}
+	free(fresh);
+}
+
 void record_frames__add(struct record_frames *rf, struct stack_table *stacks, size_t from,
 			size_t to, bool skip_empty)
 {
@@ -183,8 +202,8 @@ void record_frames__add(struct record_frames *rf, struct stack_table *stacks, si
 		out++;
 	}
 	free(fresh);
-	if (known)
-		qsort(rf->v, rf->n, sizeof(*rf->v), cmp_file_frame);
+	if (known && out)
+		merge_fresh(rf, known);
 }
 
 size_t record_frames__get(struct record_frames *rf, pid_t pid, const struct sampler_frame *f,
