@@ -51,16 +51,19 @@ struct section_info {
 
 /*
  * A symbol table entry that passed the filters, before symbols at one address
- * are merged.  Kept small (32 bytes): sorting moves these around.
+ * are merged.  Kept small (24 bytes): a large table's candidates are fresh
+ * memory, a page fault per 4 KiB.  Ties of address and rank go to the one
+ * collected first (the lower symbol table index).
  */
 struct candidate {
 	uint64_t addr;
-	uint64_t end;	/* addr + size, saturated; addr for size 0 */
-	uint32_t name;	/* offset in the string table section */
-	uint32_t shndx; /* its section */
-	uint32_t index; /* in the symbol table: the last tie-break */
-	uint8_t rank;	/* lower is preferred: binding, then sized, then typed */
+	uint64_t end;	     /* addr + size, saturated; addr for size 0 */
+	uint32_t name;	     /* offset in the string table section */
+	uint32_t shndx : 28; /* its section */
+	uint32_t rank : 4;   /* lower is preferred: binding, then sized, then typed */
 };
+
+#define MAX_SECTIONS (1u << 28)
 
 /* The string table section of the symbol table being read. */
 struct strings {
@@ -68,10 +71,14 @@ struct strings {
 	size_t size;
 };
 
-/* One address after merging: what it covers, before the covering rules are resolved. */
-struct group {
-	uint64_t addr, end;
-	bool sized;
+/*
+ * The addresses after merging (es->syms[i].addr), what each covers, before
+ * the covering rules are resolved: up to end[i]; sized[i] false for a
+ * symbol of size 0, whose end is where the next one starts.
+ */
+struct groups {
+	uint64_t *end;
+	bool *sized;
 };
 
 /* Bits of a sort word taken per radix pass: 2048 counts stay in L1. */
@@ -87,16 +94,16 @@ static unsigned int bits_for(uint64_t v)
 /*
  * The usual case of sort_candidates(): words of (address - lowest, rank,
  * position) sorted by their top two fields (positions are in index order
- * already, and the sort is stable), then the candidates gathered into @tmp
- * in that order.  8-byte words move instead of 32-byte candidates, 11 bits
- * a pass: on libLLVM's .dynsym (35k candidates) 3 passes instead of 5.
- * False when the words cannot hold the span of addresses and the positions.
+ * already, and the sort is stable), 11 bits a pass: on libLLVM's .dynsym
+ * (35k candidates) 3 passes.  The result is left in @work or @work + @n.
+ * NULL when the words cannot hold the span of addresses and the positions.
  */
-static bool sort_candidates_packed(struct candidate *c, size_t n, struct candidate *tmp)
+static uint64_t *sort_words(const struct candidate *c, size_t n, uint64_t *work,
+			    unsigned int pos_bits)
 {
 	uint32_t(*count)[RADIX_SIZE];
-	uint64_t lo = UINT64_MAX, hi = 0, *from, *to, *swap;
-	unsigned int pos_bits = bits_for(n - 1), key_bits, passes, pass;
+	uint64_t lo = UINT64_MAX, hi = 0, *from = work, *to = work + n, *swap;
+	unsigned int key_bits, passes, pass;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -104,11 +111,9 @@ static bool sort_candidates_packed(struct candidate *c, size_t n, struct candida
 		hi = c[i].addr > hi ? c[i].addr : hi;
 	}
 	key_bits = RANK_BITS + bits_for(hi - lo);
-	if (key_bits + pos_bits > 64 || n > UINT32_MAX)
-		return false;
+	if (key_bits + pos_bits > 64)
+		return NULL;
 	passes = (key_bits + RADIX_BITS - 1) / RADIX_BITS;
-	from = xreallocarray(NULL, 2 * n, sizeof(*from));
-	to = from + n;
 	count = xcalloc(passes, sizeof(*count));
 	for (i = 0; i < n; i++) {
 		uint64_t w = ((c[i].addr - lo) << RANK_BITS | c[i].rank) << pos_bits | i;
@@ -133,37 +138,48 @@ static bool sort_candidates_packed(struct candidate *c, size_t n, struct candida
 		from = to;
 		to = swap;
 	}
-	for (i = 0; i < n; i++)
-		tmp[i] = c[from[i] & ((UINT64_C(1) << pos_bits) - 1)];
-	memcpy(c, tmp, n * sizeof(*c));
-	free(from < to ? from : to);
 	free(count);
-	return true;
+	return from;
 }
 
 /*
- * Sort by address, then rank, then symbol table index: a stable LSD radix
- * sort, rank first, then the address bytes from the lowest, skipping bytes
- * that are the same everywhere (the high ones, mostly).  Candidates arrive in
- * index order, so stability settles the last tie.  qsort() spent most of the
- * load time of a large table on moving these around.  @tmp: room for @n.
+ * The order of the candidates by address, then rank, then position (the
+ * symbol table index, as collected): order[i] is the position of the i-th.
+ * A stable LSD radix sort of positions, never of the 32-byte candidates
+ * themselves: moving and gathering those was most of the sort's time, and
+ * on a large table fresh memory costs a page fault per 4 KiB.  @work: room
+ * for 2 * @n words; the order takes its first 4 * @n bytes, and the second
+ * half of @work is free again on return.
  */
-static void sort_candidates(struct candidate *c, size_t n, struct candidate *tmp)
+static uint32_t *sort_candidates(const struct candidate *c, size_t n, uint64_t *work)
 {
-	struct candidate *src = c, *dst = tmp;
+	uint32_t *order = (uint32_t *)work, *src, *dst, *swap;
+	unsigned int pos_bits = bits_for(n ? n - 1 : 0);
 	size_t count[9][256] = {{0}};
+	uint64_t mask = (UINT64_C(1) << pos_bits) - 1, *words;
 	size_t i, pass;
 
-	if (n < 2 || sort_candidates_packed(c, n, tmp))
-		return;
+	words = sort_words(c, n, work, pos_bits);
+	if (words) {
+		/*
+		 * In place from the first half: order[i] lies in words[i / 2],
+		 * already read; from the second half nothing overlaps.
+		 */
+		for (i = 0; i < n; i++)
+			order[i] = (uint32_t)(words[i] & mask);
+		return order;
+	}
+	/* a span of addresses too wide for the words: a byte a pass, rank first */
+	src = order;
+	dst = (uint32_t *)(work + n);
 	for (i = 0; i < n; i++) {
+		src[i] = (uint32_t)i;
 		count[0][c[i].rank]++;
 		for (pass = 1; pass < 9; pass++)
 			count[pass][(c[i].addr >> (8 * (pass - 1))) & 0xff]++;
 	}
 	for (pass = 0; pass < 9; pass++) {
 		size_t *cnt = count[pass], sum = 0, b;
-		struct candidate *swap;
 
 		for (b = 0; b < 256 && cnt[b] != n; b++)
 			;
@@ -176,8 +192,8 @@ static void sort_candidates(struct candidate *c, size_t n, struct candidate *tmp
 			sum += k;
 		}
 		for (i = 0; i < n; i++) {
-			unsigned int key =
-				pass ? (src[i].addr >> (8 * (pass - 1))) & 0xff : src[i].rank;
+			const struct candidate *x = &c[src[i]];
+			unsigned int key = pass ? (x->addr >> (8 * (pass - 1))) & 0xff : x->rank;
 
 			dst[cnt[key]++] = src[i];
 		}
@@ -185,8 +201,9 @@ static void sort_candidates(struct candidate *c, size_t n, struct candidate *tmp
 		src = dst;
 		dst = swap;
 	}
-	if (src != c)
-		memcpy(c, src, n * sizeof(*c));
+	if (src != order)
+		memcpy(order, src, n * sizeof(*order));
+	return order;
 }
 
 static unsigned int bind_rank(unsigned int bind)
@@ -266,7 +283,7 @@ static void add_range(struct elf_symbols *es, uint64_t start, uint32_t sym)
  * where the current winner ends, so each group adds at most one range for
  * its start and one per symbol it outlives: 2 * ngroups ranges at most.
  */
-static void build_ranges(struct elf_symbols *es, const struct group *g, size_t ngroups)
+static void build_ranges(struct elf_symbols *es, const struct groups *g, size_t ngroups)
 {
 	struct heap heap = {xreallocarray(NULL, ngroups, sizeof(*heap.v)), 0};
 	size_t i;
@@ -274,22 +291,23 @@ static void build_ranges(struct elf_symbols *es, const struct group *g, size_t n
 	es->range_start = xreallocarray(NULL, 2 * ngroups, sizeof(*es->range_start));
 	es->range_sym = xreallocarray(NULL, 2 * ngroups, sizeof(*es->range_sym));
 	for (i = 0; i < ngroups; i++) {
-		uint64_t pos = g[i].addr, limit = i + 1 < ngroups ? g[i + 1].addr : UINT64_MAX;
+		uint64_t pos = es->syms[i].addr;
+		uint64_t limit = i + 1 < ngroups ? es->syms[i + 1].addr : UINT64_MAX;
 
-		if (g[i].sized)
+		if (g->sized[i])
 			heap_push(&heap, (uint32_t)i);
 		for (;;) {
 			uint32_t winner = NO_SYMBOL;
 			uint64_t until = UINT64_MAX;
 
-			while (heap.n && g[heap.v[0]].end <= pos)
+			while (heap.n && g->end[heap.v[0]] <= pos)
 				heap_pop(&heap);
 			if (heap.n) {
 				winner = heap.v[0];
-				until = g[winner].end;
-			} else if (!g[i].sized && pos < g[i].end) {
+				until = g->end[winner];
+			} else if (!g->sized[i] && pos < g->end[i]) {
 				winner = (uint32_t)i;
-				until = g[i].end;
+				until = g->end[i];
 			}
 			add_range(es, pos, winner);
 			if (until >= limit)
@@ -300,18 +318,16 @@ static void build_ranges(struct elf_symbols *es, const struct group *g, size_t n
 	free(heap.v);
 }
 
-/* Merge the sorted candidates by address, copy the chosen names, then build the ranges. */
 /*
- * @scratch: room for @n candidates, the sort's, reused for the groups: on a
- * large table fresh memory costs a page fault per 4 KiB.
+ * Merge the candidates, in @order (sort_candidates()), by address, copy the
+ * chosen names, then build the ranges.  @group_end: room for @n words.
  */
-static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
-		 const struct strings *strs, const struct section_info *secs, void *scratch)
+static int build(struct elf_symbols *es, const struct candidate *c, const uint32_t *order, size_t n,
+		 const struct strings *strs, const struct section_info *secs, uint64_t *group_end)
 {
-	_Static_assert(sizeof(struct group) <= sizeof(struct candidate), "groups fit in scratch");
 	struct strbuf names = STRBUF_INIT;
+	struct groups g = {group_end, NULL};
 	size_t i, j, k = 0, names_len;
-	struct group *g = scratch;
 	int err = 0;
 
 	if (!n)
@@ -323,26 +339,35 @@ static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
 	 */
 	strbuf_grow(&names, strs->size + 1);
 	es->syms = xreallocarray(NULL, n, sizeof(*es->syms));
+	g.sized = xmalloc(n);
 	for (i = 0; i < n; i = j) {
-		uint64_t sec_end = 0, end = c[i].addr;
+		const struct candidate *first = &c[order[i]];
+		uint64_t sec_end = 0, end = first->addr;
 		const char *name = NULL;
 		size_t len = 0;
 
-		/* names are read in address order, a cache miss each: fetched ahead */
+		/*
+		 * Candidates and names are read in address order, a cache miss
+		 * each: fetched ahead, the name once its candidate is in cache.
+		 */
+		if (i + 32 < n)
+			__builtin_prefetch(&c[order[i + 32]]);
 		if (i + 16 < n)
-			__builtin_prefetch(strs->data + c[i + 16].name);
+			__builtin_prefetch(strs->data + c[order[i + 16]].name);
 		/* the symbols at one address, best first; those without a name do not count */
-		for (j = i; j < n && c[j].addr == c[i].addr; j++) {
-			if (!strs->data[c[j].name])
+		for (j = i; j < n && c[order[j]].addr == first->addr; j++) {
+			const struct candidate *x = &c[order[j]];
+
+			if (!strs->data[x->name])
 				continue;
 			if (!name) {
-				name = strs->data + c[j].name;
-				len = strnlen(name, strs->size - c[j].name);
+				name = strs->data + x->name;
+				len = strnlen(name, strs->size - x->name);
 			}
-			if (c[j].end > end)
-				end = c[j].end;
-			if (secs[c[j].shndx].end > sec_end)
-				sec_end = secs[c[j].shndx].end;
+			if (x->end > end)
+				end = x->end;
+			if (secs[x->shndx].end > sec_end)
+				sec_end = secs[x->shndx].end;
 		}
 		if (!name)
 			continue;
@@ -350,34 +375,34 @@ static int build(struct elf_symbols *es, const struct candidate *c, size_t n,
 			err = -EFBIG;
 			goto out;
 		}
-		es->syms[k] = (struct symbol){c[i].addr, (uint32_t)names.len, (uint32_t)len};
+		es->syms[k] = (struct symbol){first->addr, (uint32_t)names.len, (uint32_t)len};
 		strbuf_add(&names, name, len);
 		strbuf_addch(&names, '\0');
-		g[k].addr = c[i].addr;
-		g[k].sized = end > c[i].addr;
+		g.sized[k] = end > first->addr;
 		/* a size-0 group: up to its section's end here, the next symbol below */
-		g[k].end = g[k].sized ? end : sec_end;
+		g.end[k] = g.sized[k] ? end : sec_end;
 		k++;
 	}
 	for (i = 0; i < k; i++) {
-		if (g[i].sized)
+		if (g.sized[i])
 			continue;
-		if (i + 1 < k && g[i + 1].addr < g[i].end)
-			g[i].end = g[i + 1].addr;
-		if (g[i].end < g[i].addr)
-			g[i].end = g[i].addr;
+		if (i + 1 < k && es->syms[i + 1].addr < g.end[i])
+			g.end[i] = es->syms[i + 1].addr;
+		if (g.end[i] < es->syms[i].addr)
+			g.end[i] = es->syms[i].addr;
 	}
 	es->nsyms = k;
-	es->syms = xreallocarray(es->syms, k, sizeof(*es->syms));
+	es->syms = xreallocarray(es->syms, k ? k : 1, sizeof(*es->syms));
 	es->names = strbuf_detach(&names, &names_len);
 	es->names = xrealloc(es->names, names_len + 1);
 	es->names_size = names_len + 1;
-	build_ranges(es, g, k);
+	build_ranges(es, &g, k);
 	es->range_start = xreallocarray(es->range_start, es->nranges ? es->nranges : 1,
 					sizeof(*es->range_start));
 	es->range_sym =
 		xreallocarray(es->range_sym, es->nranges ? es->nranges : 1, sizeof(*es->range_sym));
 out:
+	free(g.sized);
 	strbuf_release(&names);
 	return err;
 }
@@ -463,7 +488,7 @@ static void collect_table(struct cand_set *set, Elf *elf, Elf_Scn *scn,
 			memcpy(&x, (const char *)xndx->d_buf + i * sizeof(x), sizeof(x));
 			shndx = x;
 		}
-		if (shndx >= nsecs)
+		if (shndx >= nsecs || shndx_base + shndx >= MAX_SECTIONS)
 			continue;
 		/* untyped symbols only where code is: hand-written assembly entry points */
 		if (type == STT_NOTYPE ? !secs[shndx].exec : !secs[shndx].alloc)
@@ -488,10 +513,9 @@ static void collect_table(struct cand_set *set, Elf *elf, Elf_Scn *scn,
 			c->addr &= ~1ULL; /* the Thumb bit */
 		c->end = add_sat(c->addr, st.st_size);
 		c->name = name_base + (uint32_t)st.st_name;
-		c->shndx = shndx_base + (uint32_t)shndx;
-		c->index = (uint32_t)i;
-		c->rank = (uint8_t)(bind_rank(bind) * 4 + (st.st_size ? 0 : 2) +
-				    (type == STT_NOTYPE ? 1 : 0));
+		c->shndx = (shndx_base + (uint32_t)shndx) & (MAX_SECTIONS - 1);
+		c->rank = (unsigned int)(bind_rank(bind) * 4 + (st.st_size ? 0 : 2) +
+					 (type == STT_NOTYPE ? 1 : 0));
 	}
 }
 
@@ -502,13 +526,13 @@ static int load_table(struct elf_symbols *es, Elf *elf, Elf_Scn *scn,
 	struct strings strs;
 	int err;
 
-	struct candidate *scratch;
+	uint64_t *work;
 
 	collect_table(&set, elf, scn, secs, nsecs, machine, 0, 0, &strs);
-	scratch = xreallocarray(NULL, set.n ? set.n : 1, sizeof(*scratch));
-	sort_candidates(set.c, set.n, scratch);
-	err = build(es, set.c, set.n, &strs, secs, scratch);
-	free(scratch);
+	work = xreallocarray(NULL, set.n ? 2 * set.n : 1, sizeof(*work));
+	err = build(es, set.c, sort_candidates(set.c, set.n, work), set.n, &strs, secs,
+		    work + set.n);
+	free(work);
 	free(set.c);
 	return err;
 }
@@ -596,7 +620,7 @@ static int load_elf_debug(struct elf_symbols *es, Elf *bin, Elf *dbg, bool merge
 	size_t dshnum, bshnum = 0;
 	struct cand_set set = {NULL, 0};
 	struct strings dstrs, bstrs = {NULL, 0}, strs;
-	struct candidate *scratch = NULL;
+	uint64_t *work = NULL;
 	GElf_Ehdr ehdr, dehdr;
 	char *joined = NULL;
 	int err;
@@ -637,9 +661,9 @@ static int load_elf_debug(struct elf_symbols *es, Elf *bin, Elf *dbg, bool merge
 			}
 		}
 	}
-	scratch = xreallocarray(NULL, set.n ? set.n : 1, sizeof(*scratch));
-	sort_candidates(set.c, set.n, scratch);
-	err = build(es, set.c, set.n, &strs, secs, scratch);
+	work = xreallocarray(NULL, 2 * set.n, sizeof(*work));
+	err = build(es, set.c, sort_candidates(set.c, set.n, work), set.n, &strs, secs,
+		    work + set.n);
 	es->from_symtab = es->nsyms > 0;
 out:
 	if (secs != dsecs)
@@ -647,7 +671,7 @@ out:
 	free(joined);
 	free(bsecs);
 	free(dsecs);
-	free(scratch);
+	free(work);
 	free(set.c);
 	return err;
 }

@@ -1023,6 +1023,12 @@ static void test_covering_rules_random(void **state)
 			else
 				snprintf(s->name, sizeof(s->name), "s%zu", i);
 		}
+		/*
+		 * Every other round, a symbol 2^61 bytes up: too wide a span for
+		 * the packed sort words, so the other sort is checked the same way
+		 */
+		if (round % 2)
+			syms[n - 1].addr = REF_TEXT_START + (UINT64_C(1) << 61);
 		image = build_image(syms, n, &len);
 		es = elf_symbols__from_memory(image, len);
 		assert_non_null(es);
