@@ -67,7 +67,8 @@ struct dwarf_info {
 	struct dwarf_sections raw; /* dwarf_reader's */
 	struct dwarf_unit_header *headers;
 	size_t nheaders;
-	struct dwarf_reader *reader; /* the calling thread's */
+	struct dwarf_reader *reader;	  /* the calling thread's */
+	struct line_scratch line_scratch; /* the calling thread's */
 	struct unit *units;
 	size_t nunits;
 	struct dwarf_range *unit_ranges; /* sorted by lo; node = unit index */
@@ -360,12 +361,12 @@ static int load_sections(Elf *elf, uint64_t size, struct dwarf_sections *out)
  * of .debug_line (found by fuzzing libdw 0.188).
  */
 static void read_lines(struct cu_index *ci, const struct line_sections *sections, uint64_t offset,
-		       const char *comp_dir, unsigned int addr_size)
+		       const char *comp_dir, unsigned int addr_size, struct line_scratch *scratch)
 {
 	struct line_table t;
 	int err;
 
-	err = line_program__decode(sections, offset, comp_dir, addr_size, &t);
+	err = line_program__decode(sections, offset, comp_dir, addr_size, scratch, &t);
 	if (err) {
 		fs_debug("symbolize: line table at 0x%llx: %s: no lines for its unit",
 			 (unsigned long long)offset, strerror(-err));
@@ -419,9 +420,12 @@ static struct cu_index *finish_index(struct cu_index *ci)
 	return ci;
 }
 
-/* The index of the unit whose DIE is at @unit_die, with libdw (@dw NULL: an empty one). */
+/*
+ * The index of the unit whose DIE is at @unit_die, with libdw (@dw NULL: an
+ * empty one).  @scratch: the calling thread's, for the line table.
+ */
 static struct cu_index *build_index_libdw(Dwarf *dw, const struct line_sections *sections,
-					  uint64_t unit_die)
+					  uint64_t unit_die, struct line_scratch *scratch)
 {
 	struct cu_index *ci = xcalloc(1, sizeof(*ci));
 	uint8_t addr_size = 8, offset_size;
@@ -435,7 +439,7 @@ static struct cu_index *build_index_libdw(Dwarf *dw, const struct line_sections 
 	    sections->line && dwarf_diecu(&cu, &unit, &addr_size, &offset_size))
 		read_lines(ci, sections, offset,
 			   dwarf_attr(&cu, DW_AT_comp_dir, &attr) ? dwarf_formstring(&attr) : NULL,
-			   addr_size);
+			   addr_size, scratch);
 	if (dwarf_haschildren(&cu) && dwarf_child(&cu, &child) == 0)
 		walk(&ci->f, &child, 1, false);
 	return finish_index(ci);
@@ -443,7 +447,7 @@ static struct cu_index *build_index_libdw(Dwarf *dw, const struct line_sections 
 
 /* The index of unit @u with dwarf_reader; NULL when it cannot (libdw then will). */
 static struct cu_index *build_index_reader(struct dwarf_reader *r, const struct dwarf_info *di,
-					   const struct unit *u)
+					   const struct unit *u, struct line_scratch *scratch)
 {
 	struct cu_index *ci = xcalloc(1, sizeof(*ci));
 	struct dwarf_unit_info info;
@@ -464,7 +468,7 @@ static struct cu_index *build_index_reader(struct dwarf_reader *r, const struct 
 	}
 	if (info.has_stmt_list && di->sections.line)
 		read_lines(ci, &di->sections, info.stmt_list, info.comp_dir,
-			   di->headers[u->header].address_size);
+			   di->headers[u->header].address_size, scratch);
 	return finish_index(ci);
 }
 
@@ -660,6 +664,7 @@ void dwarf_info__free(struct dwarf_info *di)
 	free(di->units);
 	free(di->unit_ranges);
 	dwarf_reader__free(di->reader);
+	line_scratch__release(&di->line_scratch);
 	free(di->headers);
 	dwarf_end(di->dw);
 	elf_end(di->elf);
@@ -701,26 +706,26 @@ static void set_index(struct dwarf_info *di, struct unit *u, struct cu_index *ci
  * @dw_allowed is false and libdw is needed: workers leave those units to
  * the calling thread, which owns the libdw handle.
  */
-static struct cu_index *build_index(struct dwarf_info *di, struct dwarf_reader *r, struct unit *u,
-				    bool dw_allowed)
+static struct cu_index *build_index(struct dwarf_info *di, struct dwarf_reader *r,
+				    struct line_scratch *scratch, struct unit *u, bool dw_allowed)
 {
 	struct cu_index *ci = NULL;
 
 	if (!di->whole_libdw && !u->libdw) {
-		ci = build_index_reader(r, di, u);
+		ci = build_index_reader(r, di, u, scratch);
 		if (!ci)
 			u->libdw = true;
 	}
 	if (!ci && dw_allowed)
 		ci = build_index_libdw(di->whole_libdw ? di->dw : libdw_of(di), &di->sections,
-				       u->die);
+				       u->die, scratch);
 	return ci;
 }
 
 static struct cu_index *unit_index(struct dwarf_info *di, struct unit *u)
 {
 	if (!u->index)
-		set_index(di, u, build_index(di, di->reader, u, true));
+		set_index(di, u, build_index(di, di->reader, &di->line_scratch, u, true));
 	u->last_use = ++use_clock;
 	return u->index;
 }
@@ -947,6 +952,7 @@ struct worker {
 	struct prepare_job *job;
 	Dwarf *dw;
 	struct dwarf_reader *reader;
+	struct line_scratch *scratch;
 };
 
 static void *prepare_worker(void *arg)
@@ -959,8 +965,9 @@ static void *prepare_worker(void *arg)
 	while ((i = atomic_fetch_add(&job->next, 1)) < job->ntodo) {
 		struct unit *u = &di->units[job->todo[i]];
 
-		u->index = di->whole_libdw ? build_index_libdw(w->dw, &di->sections, u->die)
-					   : build_index(di, w->reader, u, false);
+		u->index = di->whole_libdw
+				   ? build_index_libdw(w->dw, &di->sections, u->die, w->scratch)
+				   : build_index(di, w->reader, w->scratch, u, false);
 	}
 	return NULL;
 }
@@ -970,6 +977,7 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 {
 	struct prepare_job job = {.di = di};
 	struct worker workers[MAX_THREADS];
+	struct line_scratch scratch[MAX_THREADS] = {{NULL, 0}};
 	pthread_t tids[MAX_THREADS];
 	bool started[MAX_THREADS] = {false};
 	unsigned int nworkers, t;
@@ -999,9 +1007,9 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 	if (threads > job.ntodo)
 		threads = (unsigned int)job.ntodo;
 	/* the calling thread is worker 0 */
-	workers[0] = (struct worker){&job, di->dw, di->reader};
+	workers[0] = (struct worker){&job, di->dw, di->reader, &di->line_scratch};
 	for (t = 1; t < threads; t++) {
-		workers[t] = (struct worker){.job = &job};
+		workers[t] = (struct worker){.job = &job, .scratch = &scratch[t]};
 		if (!di->whole_libdw) {
 			workers[t].reader = dwarf_reader__new(&di->raw, di->headers, di->nheaders);
 			continue;
@@ -1020,6 +1028,7 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 			pthread_join(tids[t], NULL);
 		dwarf_end(workers[t].dw);
 		dwarf_reader__free(workers[t].reader);
+		line_scratch__release(&scratch[t]);
 	}
 	for (i = 0; i < job.ntodo; i++) {
 		struct unit *u = &di->units[job.todo[i]];
@@ -1027,7 +1036,7 @@ void dwarf_info__prepare(struct dwarf_info *di, const uint64_t *addrs, size_t n,
 
 		/* what dwarf_reader left to libdw is indexed here */
 		u->index = NULL;
-		set_index(di, u, ci ? ci : build_index(di, di->reader, u, true));
+		set_index(di, u, ci ? ci : build_index(di, di->reader, &di->line_scratch, u, true));
 	}
 	free(job.todo);
 out:

@@ -514,8 +514,38 @@ static int run_program(struct reader *r, const struct header *h, unsigned int ad
 	return r->bad ? -EINVAL : 0;
 }
 
+/* A scratch keeps at most this many rows (1 MiB) between tables. */
+#define SCRATCH_KEEP_ROWS (1u << 16)
+
+void line_scratch__release(struct line_scratch *scratch)
+{
+	free(scratch->rows);
+	scratch->rows = NULL;
+	scratch->cap = 0;
+}
+
+/* The decoding rows of @rows go back to @scratch, or are freed. */
+static void give_back_rows(struct row_vec *rows, struct line_scratch *scratch)
+{
+	if (scratch && rows->cap <= SCRATCH_KEEP_ROWS) {
+		scratch->rows = rows->v;
+		scratch->cap = rows->cap;
+	} else {
+		free(rows->v);
+		if (scratch)
+			*scratch = (struct line_scratch){NULL, 0};
+	}
+	rows->v = NULL;
+}
+
+/*
+ * Decoded in a scratch reused from table to table, then copied at their
+ * size: growing a fresh array for each table (doubling, a copy each time)
+ * touched twice the memory kept, a page fault per 4 KiB of it.
+ */
 int line_program__decode(const struct line_sections *s, uint64_t offset, const char *comp_dir,
-			 unsigned int addr_size, struct line_table *out)
+			 unsigned int addr_size, struct line_scratch *scratch,
+			 struct line_table *out)
 {
 	struct reader r = {.big_endian = s->big_endian};
 	struct row_vec rows = {0};
@@ -584,6 +614,11 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 		goto fail;
 	}
 	r.p = program;
+	if (scratch) {
+		rows.v = scratch->rows;
+		rows.cap = scratch->cap;
+		*scratch = (struct line_scratch){NULL, 0}; /* back at the end */
+	}
 	rows.compact = true;
 	err = run_program(&r, &h, addr_size, out->nfiles, &rows, &seqs, &nseqs);
 	if (err)
@@ -599,24 +634,24 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 			goto fail;
 		in_order = sort_sequences(seqs, nseqs);
 	}
-	if (in_order) {
-		/* the usual case: the rows are in place already */
-		out->rows = xreallocarray(rows.v, rows.n ? rows.n : 1, sizeof(*out->rows));
-		out->nrows = rows.n;
-		free(seqs);
-		return 0;
-	}
 	out->rows = xreallocarray(NULL, rows.n ? rows.n : 1, sizeof(*out->rows));
-	for (i = 0, n = 0; i < nseqs; i++) {
-		memcpy(out->rows + n, rows.v + seqs[i].first, seqs[i].count * sizeof(*rows.v));
-		n += seqs[i].count;
+	if (in_order) {
+		/* the usual case: the rows are in order already */
+		memcpy(out->rows, rows.v, rows.n * sizeof(*rows.v));
+		n = rows.n;
+	} else {
+		for (i = 0, n = 0; i < nseqs; i++) {
+			memcpy(out->rows + n, rows.v + seqs[i].first,
+			       seqs[i].count * sizeof(*rows.v));
+			n += seqs[i].count;
+		}
 	}
 	out->nrows = n;
-	free(rows.v);
+	give_back_rows(&rows, scratch);
 	free(seqs);
 	return 0;
 fail:
-	free(rows.v);
+	give_back_rows(&rows, scratch);
 	free(seqs);
 	line_table__release(out);
 	return err;

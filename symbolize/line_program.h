@@ -48,13 +48,26 @@ struct line_sections {
 };
 
 /*
+ * Room for rows that decoding reuses from one table to the next, one per
+ * thread (zeroed to start; line_scratch__release() at the end): a table is
+ * decoded into it, and only its final rows are allocated.
+ */
+struct line_scratch {
+	struct line_row *rows;
+	size_t cap;
+};
+
+void line_scratch__release(struct line_scratch *scratch);
+
+/*
  * Decode the program at @offset of .debug_line for a unit whose
  * DW_AT_comp_dir is @comp_dir (NULL when absent) and whose addresses are
- * @addr_size bytes.  0 and *@out (free with line_table__release), or
- * -ENOTSUP / -EINVAL with *@out empty.
+ * @addr_size bytes, in @scratch (NULL: fresh memory).  0 and *@out (free
+ * with line_table__release), or -ENOTSUP / -EINVAL with *@out empty.
  */
 int line_program__decode(const struct line_sections *s, uint64_t offset, const char *comp_dir,
-			 unsigned int addr_size, struct line_table *out);
+			 unsigned int addr_size, struct line_scratch *scratch,
+			 struct line_table *out);
 void line_table__release(struct line_table *t);
 
 #endif

@@ -17,7 +17,7 @@ static void decode(const struct line_sections *s, uint64_t offset, unsigned int 
 	uint64_t sum = 0;
 	size_t i;
 
-	if (line_program__decode(s, offset, "/comp/dir", addr_size, &t))
+	if (line_program__decode(s, offset, "/comp/dir", addr_size, NULL, &t))
 		return;
 	for (i = 0; i < t.nrows; i++)
 		sum += t.rows[i].addr + t.rows[i].line + t.rows[i].file;
