@@ -7,6 +7,7 @@
 #   - with no tracing,
 #   - under `flamesamp --offcpu` (user stack copies, unwound in user space),
 #   - under `flamesamp --offcpu --call-graph fp` (stacks summed in the kernel),
+#   - under `flamesamp --offcpu --sched-frames` (kernel stacks walked at switch-out),
 #   - under the equivalent bpftrace script (kernel and user stacks taken at switch-out,
 #     summed per stack at switch-in), when bpftrace is installed.
 # bpftrace reads tracepoint formats from tracefs, which is not always mounted: it is run in a
@@ -59,6 +60,8 @@ measure "flamesamp --offcpu" "$flamesamp" --offcpu -q -o "$tmp/fs.folded" -- \
 blocks=$(awk '{ w += $NF } END { printf "%.3f", w / 1e6 }' "$tmp/fs.folded")
 measure "flamesamp --offcpu --call-graph fp" "$flamesamp" --offcpu --call-graph fp -q \
 	-o "$tmp/fp.folded" -- taskset -c "$cpu" "$tmp/pingpong" "$rounds"
+measure "flamesamp --offcpu --sched-frames" "$flamesamp" --offcpu --sched-frames -q \
+	-o "$tmp/sf.folded" -- taskset -c "$cpu" "$tmp/pingpong" "$rounds"
 if command -v bpftrace >/dev/null && command -v unshare >/dev/null; then
 	# the same work as flamesamp's: stacks at switch-out, time summed at switch-in
 	cat >"$tmp/offcpu.bt" <<'EOF'

@@ -28,7 +28,8 @@ enum offcpu_counter {
  * Per-thread state from switch-out to switch-in, and (copy mode) the ring
  * buffer record: the header, then stack_size bytes of user stack from
  * regs[USER_REG_SP].  The map value is header + the copy size + one page.
- * Kernel stacks are ids in the stack map in both modes.
+ * Kernel stacks are ids in both modes: in the kstacks map when taken at
+ * switch-in (tp_btf), else in the stack map (bpf_get_stackid at switch-out).
  */
 struct offcpu_block {
 	__u64 start_ns;	 /* switch-out; 0: not off-CPU */
@@ -41,6 +42,16 @@ struct offcpu_block {
 	char comm[OFFCPU_COMM_LEN];
 	__u64 regs[USER_NR_REGS];
 	unsigned char stack[];
+};
+
+/*
+ * A kernel stack taken at switch-in, stored under a hash of its ips (the
+ * kstacks map): leaf first, nr of them.
+ */
+struct offcpu_kstack {
+	__u32 nr;
+	__u32 pad;
+	__u64 ips[OFFCPU_MAX_KERNEL_IPS];
 };
 
 /* fp mode: blocked time summed in the kernel per key */

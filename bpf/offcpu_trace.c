@@ -42,6 +42,7 @@ struct offcpu_trace {
 	struct offcpu_bpf *skel;
 	struct ring_buffer *ring;
 	bool raw_tp, attached, finished;
+	bool kstack_at_switch_in; /* kernel stacks in the kstacks map, not the stack map */
 	uint64_t events, still_blocked;
 	uint32_t stack_copy;
 };
@@ -83,12 +84,19 @@ static void configure(struct offcpu_trace *t)
 	s->rodata->stack_copy = copy ? t->stack_copy : 0;
 	/* the reader is woken once an eighth of the ring waits, else polls it */
 	s->rodata->wakeup_bytes = ring / 8;
+	s->rodata->kstack_at_switch_in = t->kstack_at_switch_in;
 	/* a block holds the copy, plus a page for the verifier's bounds */
 	bpf_map__set_value_size(s->maps.blocks, (uint32_t)block);
 	bpf_map__set_value_size(s->maps.zero_block, (uint32_t)block);
 	bpf_map__set_max_entries(s->maps.events, copy ? ring : 4096);
+	/* the stack map keeps fp mode's user stacks, and kernel stacks under raw_tp */
 	bpf_map__set_max_entries(s->maps.stacks,
-				 o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS);
+				 !copy || !t->kstack_at_switch_in
+					 ? (o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS)
+					 : 1);
+	bpf_map__set_max_entries(
+		s->maps.kstacks,
+		t->kstack_at_switch_in ? (o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS) : 1);
 	bpf_map__set_max_entries(s->maps.totals, copy	       ? 1
 						 : o->max_keys ? o->max_keys
 							       : DEFAULT_MAX_KEYS);
@@ -101,6 +109,9 @@ static void configure(struct offcpu_trace *t)
 	bpf_program__set_autoload(s->progs.sched_switch_raw, t->raw_tp);
 	bpf_program__set_autoload(s->progs.sched_process_fork_raw, t->raw_tp);
 	bpf_program__set_autoload(s->progs.sched_process_exit_raw, t->raw_tp);
+	/* run once at the end (kernel_stacks_of_blocked()), not attached with the others */
+	bpf_program__set_autoload(s->progs.kstacks_of_blocked, t->kstack_at_switch_in);
+	bpf_program__set_autoattach(s->progs.kstacks_of_blocked, false);
 }
 
 static int handle_record(void *ctx, void *data, size_t size);
@@ -123,6 +134,9 @@ struct offcpu_trace *offcpu_trace__new(const struct offcpu_options *opts, char *
 	if (ret)
 		goto fail;
 	t->raw_tp = opts->force_raw_tp || !bpf_loader__have_tp_btf(tracepoints);
+	/* bpf_get_task_stack() (Linux 5.9) takes tp_btf's BTF pointer to the next task */
+	t->kstack_at_switch_in = !t->raw_tp && !opts->no_kernel_stacks && !opts->sched_frames &&
+				 bpf_loader__have_helper(BPF_FUNC_get_task_stack);
 	t->skel = offcpu_bpf__open();
 	if (!t->skel) {
 		ret = -errno;
@@ -211,9 +225,27 @@ static size_t read_stack(int fd, int32_t id, uint64_t *ips)
 }
 
 /*
- * The kernel stack with id @id, read from the stack map once and kept: a
- * bucket keeps the first stack stored in it (another one gets -EEXIST), so
- * an id always means the same stack.
+ * The ips of kernel stack @id, from the kstacks map (taken at switch-in) or
+ * the stack map; 0 when there is none.
+ */
+static size_t read_kernel_stack(const struct offcpu_trace *t, int32_t id, uint64_t *ips)
+{
+	struct offcpu_kstack k;
+
+	if (!t->kstack_at_switch_in)
+		return read_stack(bpf_map__fd(t->skel->maps.stacks), id, ips);
+	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.kstacks), &id, &k))
+		return 0;
+	if (k.nr > OFFCPU_MAX_KERNEL_IPS)
+		k.nr = OFFCPU_MAX_KERNEL_IPS;
+	memcpy(ips, k.ips, k.nr * sizeof(*ips));
+	return k.nr;
+}
+
+/*
+ * The kernel stack with id @id, read once and kept: an id always means the
+ * same stack (a stack map bucket, or a kstacks hash, keeps the first stack
+ * stored under it; another one gets -EEXIST).
  */
 static const uint64_t *kernel_stack(struct offcpu_trace *t, int32_t id, size_t *nr)
 {
@@ -225,7 +257,7 @@ static const uint64_t *kernel_stack(struct offcpu_trace *t, int32_t id, size_t *
 	k = u64_map__get(&t->kernel_stacks, (uint32_t)id);
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
-		k->nr = read_stack(bpf_map__fd(t->skel->maps.stacks), id, k->ips);
+		k->nr = read_kernel_stack(t, id, k->ips);
 		u64_map__set(&t->kernel_stacks, (uint32_t)id, k);
 	}
 	*nr = k->nr;
@@ -306,7 +338,7 @@ static void deliver_totals(struct offcpu_trace *t)
 		ev.comm[sizeof(ev.comm) - 1] = '\0';
 		ev.blocked_ns = v.ns;
 		ev.count = v.count;
-		ev.nr_kernel_ips = read_stack(stacks, key.kstack_id, kips);
+		ev.nr_kernel_ips = read_kernel_stack(t, key.kstack_id, kips);
 		ev.kernel_ips = kips;
 		ev.nr_user_ips = read_stack(stacks, key.ustack_id, uips);
 		ev.user_ips = uips;
@@ -362,7 +394,7 @@ static void deliver_still_blocked(struct offcpu_trace *t, uint64_t now)
 			ev.end_ns = now;
 			ev.blocked_ns = delta;
 			ev.count = 1;
-			ev.nr_kernel_ips = read_stack(stacks, b->kstack_id, kips);
+			ev.nr_kernel_ips = read_kernel_stack(t, b->kstack_id, kips);
 			ev.kernel_ips = kips;
 			ev.nr_user_ips = read_stack(stacks, b->ustack_id, uips);
 			ev.user_ips = uips;
@@ -372,6 +404,37 @@ static void deliver_still_blocked(struct offcpu_trace *t, uint64_t now)
 	free(b);
 }
 
+/*
+ * The threads still off-CPU have no kernel stack yet (it is taken at
+ * switch-in): the task iterator gives them the one they are blocked in.
+ * Run while sched_switch is still traced, so that a thread woken meanwhile
+ * is finished by its switch-in instead.
+ */
+static void kernel_stacks_of_blocked(struct offcpu_trace *t)
+{
+	struct bpf_link *link;
+	char buf[64];
+	int fd;
+
+	if (!t->kstack_at_switch_in || !t->attached)
+		return;
+	link = bpf_program__attach_iter(t->skel->progs.kstacks_of_blocked, NULL);
+	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	if (fd < 0) {
+		fs_debug("offcpu: cannot iterate over tasks: %s: threads still blocked at the end "
+			 "have no kernel stack",
+			 strerror(errno));
+	} else {
+		ssize_t r;
+
+		/* the program prints nothing: reading to the end runs it on every task */
+		while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
 void offcpu_trace__finish(struct offcpu_trace *t)
 {
 	uint64_t now;
@@ -379,6 +442,7 @@ void offcpu_trace__finish(struct offcpu_trace *t)
 	if (t->finished)
 		return;
 	t->finished = true;
+	kernel_stacks_of_blocked(t);
 	offcpu_bpf__detach(t->skel);
 	now = monotonic_ns();
 	t->attached = false;

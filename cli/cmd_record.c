@@ -62,6 +62,9 @@ static void usage(FILE *out)
 		"                       interruptible (S: sleeps, waits for input), uninterruptible\n"
 		"                       (D: disk I/O, some locks) or all (default, preemption\n"
 		"                       included)\n"
+		"      --sched-frames   kernel stacks with the scheduler's own functions\n"
+		"                       (schedule, mutex_lock, io_schedule...): walked as a thread\n"
+		"                       switches out, about 0.3 us more per block\n"
 		"Allocations (BPF uprobes on the target's allocator; root):\n"
 		"      --malloc[=MODE]  where memory is allocated instead of CPU time: MODE bytes\n"
 		"                       (default: bytes requested per stack), count (calls) or\n"
@@ -139,6 +142,7 @@ enum {
 	OPT_MIN_BLOCK,
 	OPT_MAX_BLOCK,
 	OPT_STATE,
+	OPT_SCHED_FRAMES,
 	OPT_MALLOC,
 	OPT_MALLOC_SAMPLE,
 	OPT_MALLOC_LIB,
@@ -168,6 +172,7 @@ static const struct option record_options[] = {
 	{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
 	{"max-block", required_argument, NULL, OPT_MAX_BLOCK},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"sched-frames", no_argument, NULL, OPT_SCHED_FRAMES},
 	{"malloc", optional_argument, NULL, OPT_MALLOC},
 	{"malloc-sample", required_argument, NULL, OPT_MALLOC_SAMPLE},
 	{"malloc-lib", required_argument, NULL, OPT_MALLOC_LIB},
@@ -464,6 +469,10 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		return 0;
 	case OPT_STATE:
 		return parse_state(arg, a);
+	case OPT_SCHED_FRAMES:
+		a->offcpu.sched_frames = true;
+		a->offcpu_filter_given = true;
+		return 0;
 	case OPT_MALLOC:
 		if (a->mode != RECORD_CPU && a->mode != RECORD_MALLOC) {
 			cli_error("--malloc cannot be combined with --offcpu or --hotcold");
@@ -564,7 +573,8 @@ static const char *const malloc_titles[] = {
 static int check_malloc_args(struct record_args *a)
 {
 	if (a->offcpu_filter_given) {
-		cli_error("--min-block, --max-block and --state need --offcpu or --hotcold");
+		cli_error("--min-block, --max-block, --state and --sched-frames need --offcpu or "
+			  "--hotcold");
 		return -1;
 	}
 	if (a->freq_given || a->period_given || a->event_given) {
@@ -610,7 +620,8 @@ static int check_offcpu_args(struct record_args *a)
 	if (a->mode == RECORD_CPU) {
 		if (a->offcpu_filter_given) {
 			cli_error(
-				"--min-block, --max-block and --state need --offcpu or --hotcold");
+				"--min-block, --max-block, --state and --sched-frames need --offcpu "
+				"or --hotcold");
 			return -1;
 		}
 		return 0;

@@ -141,7 +141,11 @@ static void check_sleeps(const struct seen *s)
 	assert_string_equal(s->comm, "offcpu-sleeper");
 }
 
-static void test_copy_mode(void **state, bool raw_tp)
+/*
+ * @raw_tp: attach raw_tp (kernel stacks at switch-out); else tp_btf, with
+ * kernel stacks at switch-in unless @sched_frames.
+ */
+static void test_copy_mode(void **state, bool raw_tp, bool sched_frames)
 {
 	struct offcpu_options o = {0};
 	struct seen s;
@@ -153,6 +157,7 @@ static void test_copy_mode(void **state, bool raw_tp)
 	}
 	o.stack_mode = OFFCPU_STACKS_COPY;
 	o.force_raw_tp = raw_tp;
+	o.sched_frames = sched_frames;
 	/* sleeps only: on a busy machine the thread may also be preempted */
 	o.state = OFFCPU_STATE_INTERRUPTIBLE;
 	trace_sleeper(&o, &s);
@@ -167,12 +172,17 @@ static void test_copy_mode(void **state, bool raw_tp)
 
 static void test_copy_tp_btf(void **state)
 {
-	test_copy_mode(state, false);
+	test_copy_mode(state, false, false);
+}
+
+static void test_copy_sched_frames(void **state)
+{
+	test_copy_mode(state, false, true);
 }
 
 static void test_copy_raw_tp(void **state)
 {
-	test_copy_mode(state, true);
+	test_copy_mode(state, true, false);
 }
 
 static void test_fp_mode(void **state)
@@ -227,9 +237,8 @@ static void test_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_copy_tp_btf),
-		cmocka_unit_test(test_copy_raw_tp),
-		cmocka_unit_test(test_fp_mode),
+		cmocka_unit_test(test_copy_tp_btf), cmocka_unit_test(test_copy_sched_frames),
+		cmocka_unit_test(test_copy_raw_tp), cmocka_unit_test(test_fp_mode),
 		cmocka_unit_test(test_filters),
 	};
 

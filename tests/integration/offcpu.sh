@@ -118,17 +118,62 @@ test_offcpu_command() {
 	fi
 }
 
-# A block still going on when the recording stops counts up to then.
+# kernel_weight FOLDED FUNCTION: the weight of stacks through FUNCTION that go on into
+# the kernel's nanosleep (the block's kernel stack)
+kernel_weight() {
+	awk -v want="$2" "{ $SPLIT"'
+		at = 0
+		for (i = 2; i <= n; i++) if (f[i] == want) at = i
+		if (!at) next
+		for (i = at + 1; i <= n; i++) if (f[i] ~ /nanosleep.*_\[k\]$/) { w += $NF; break }
+	} END { print w + 0 }' "$1"
+}
+
+# A block still going on when the recording stops counts up to then, with the kernel
+# stack it is blocked in (taken at switch-in otherwise, which never came).
 test_offcpu_still_blocked() {
-	local n_end="offcpu -d 1 -- sleep 5: the sleep still going at the end counts up to then (1 s within 15%)"
-	local got
-	skip_all "$SKIP_REASON" "$n_end" && return
+	local n_end="offcpu -d 1 -- sleep 5: the sleep still going at the end counts up to then (1 s within 15%), with its kernel stack"
+	local n_fp="offcpu --call-graph fp -d 1 -- sleep 5: the same, summed in the kernel"
+	local got kern
+	skip_all "$SKIP_REASON" "$n_end" "$n_fp" && return
 	run end --offcpu -d 1 -o "$T/end.folded" -- sleep 5
 	got=$(weight "$T/end.folded" __clock_nanosleep)
-	if [ "$rc" -ne 0 ] && within 15 "$got" 1000000 && grep -q 'still off-CPU at the end' "$T/end.err"; then
+	kern=$(kernel_weight "$T/end.folded" __clock_nanosleep)
+	if [ "$rc" -ne 0 ] && within 15 "$got" 1000000 && [ "$kern" -eq "$got" ] &&
+		grep -q 'still off-CPU at the end' "$T/end.err"; then
 		pass "$n_end"
 	else
-		fail "$n_end" "__clock_nanosleep $got us; $(outcome end)"
+		fail "$n_end" "__clock_nanosleep $got us, $kern us of it with kernel frames; $(outcome end)"
+	fi
+	run endfp --offcpu --call-graph fp -d 1 -o "$T/endfp.folded" -- sleep 5
+	got=$(weight "$T/endfp.folded" __clock_nanosleep)
+	kern=$(kernel_weight "$T/endfp.folded" __clock_nanosleep)
+	if [ "$rc" -ne 0 ] && within 15 "$got" 1000000 && [ "$kern" -eq "$got" ]; then
+		pass "$n_fp"
+	else
+		fail "$n_fp" "__clock_nanosleep $got us, $kern us of it with kernel frames; $(outcome endfp)"
+	fi
+}
+
+# Kernel stacks: by default from the blocked thread's saved state (the scheduler's own
+# functions left out by the kernel), with --sched-frames walked at switch-out.
+test_offcpu_sched_frames() {
+	local n_def="offcpu: kernel stacks of pipe reads reach pipe_read, without schedule()"
+	local n_sched="offcpu --sched-frames: the same stacks end in schedule and __schedule"
+	skip_all "$SKIP_REASON" "$n_def" "$n_sched" && return
+	run kdef --offcpu -o "$T/kdef.folded" -- "$T/offcpu_split" 20
+	if [ "$rc" -eq 0 ] && grep -q 'wait_pipe;.*pipe_read_\[k\]' "$T/kdef.folded" &&
+		! grep -q 'schedule_\[k\]' "$T/kdef.folded"; then
+		pass "$n_def"
+	else
+		fail "$n_def" "$(grep -m1 'wait_pipe' "$T/kdef.folded" | cut -c1-300); $(outcome kdef)"
+	fi
+	run ksched --offcpu --sched-frames -o "$T/ksched.folded" -- "$T/offcpu_split" 20
+	if [ "$rc" -eq 0 ] &&
+		grep -q 'wait_pipe;.*pipe_read_\[k\];schedule_\[k\];__schedule_\[k\] ' "$T/ksched.folded"; then
+		pass "$n_sched"
+	else
+		fail "$n_sched" "$(grep -m1 'wait_pipe' "$T/ksched.folded" | cut -c1-300); $(outcome ksched)"
 	fi
 }
 
@@ -306,7 +351,7 @@ test_offcpu_errors() {
 		skip "$n_user" "setpriv (util-linux) is not installed"
 	fi
 	for args in "--offcpu -F 99" "--offcpu --state sleepy" "--offcpu --min-block 10 --max-block 5" \
-		"--min-block 10" "--state all"; do
+		"--min-block 10" "--state all" "--sched-frames"; do
 		# shellcheck disable=SC2086 # the options are words
 		run usage $args -o "$T/usage.folded" -- /bin/true
 		[ "$rc" -eq 2 ] && [ "$(wc -l <"$T/usage.err")" -eq 1 ] || bad+="'$args': exit $rc; "
@@ -317,6 +362,7 @@ test_offcpu_errors() {
 test_offcpu_command
 test_offcpu_svg
 test_offcpu_still_blocked
+test_offcpu_sched_frames
 test_offcpu_pid
 test_offcpu_filters
 test_offcpu_fp
