@@ -578,11 +578,6 @@ static int compare_pairs(const void *pa, const void *pb)
 	return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
-static unsigned int bits_for(uint64_t v)
-{
-	return v ? 64 - (unsigned int)__builtin_clzll(v) : 0;
-}
-
 static void sort_by_address(struct batch *b, struct sort_space *space)
 {
 	uint32_t(*counts)[RADIX_SIZE] = space->counts;
@@ -603,7 +598,7 @@ static void sort_by_address(struct batch *b, struct sort_space *space)
 	b->nsorted = n;
 	if (!n)
 		return;
-	span_bits = bits_for(hi - lo);
+	span_bits = fs_bit_width(hi - lo);
 	if (span_bits > 64 - POS_BITS) {
 		/* (address, position) pairs, by address then position */
 		uint64_t(*pairs)[2] = xreallocarray(NULL, n, sizeof(*pairs));
@@ -646,8 +641,8 @@ static void sort_by_address(struct batch *b, struct sort_space *space)
 		from = to;
 		to = swap;
 	}
-	/* unpacked (in place when the words ended in b->sorted: each is read before its slot is
-	 * written) */
+	/* unpacked, in place if the words ended in b->sorted: each read before its slot is written
+	 */
 	for (i = 0; i < n; i++) {
 		uint64_t w = from[i];
 

@@ -3,6 +3,7 @@
 #define FLAMESAMP_COMMON_NUMBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room for any fs_format_count() result, NUL included. */
 #define FS_COUNT_BUFSIZE 32
@@ -17,6 +18,12 @@ size_t fs_format_count(double v, char *buf, size_t size);
 
 /* As fs_format_count(), with thousands separators in the integer part: "1,234,567". */
 size_t fs_format_count_grouped(double v, char *buf, size_t size);
+
+/* The bits @v needs: 0 for 0, 64 - leading zeros otherwise. */
+static inline unsigned int fs_bit_width(uint64_t v)
+{
+	return v ? 64 - (unsigned int)__builtin_clzll(v) : 0;
+}
 
 /* Value of hexadecimal digit @c, or -1. */
 static inline int fs_hex_digit(char c)

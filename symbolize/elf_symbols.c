@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/number.h"
 #include "common/search.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
@@ -86,11 +87,6 @@ struct groups {
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RANK_BITS  4
 
-static unsigned int bits_for(uint64_t v)
-{
-	return v ? 64 - (unsigned int)__builtin_clzll(v) : 0;
-}
-
 /*
  * The usual case of sort_candidates(): words of (address - lowest, rank,
  * position) sorted by their top two fields (positions are in index order
@@ -110,7 +106,7 @@ static uint64_t *sort_words(const struct candidate *c, size_t n, uint64_t *work,
 		lo = c[i].addr < lo ? c[i].addr : lo;
 		hi = c[i].addr > hi ? c[i].addr : hi;
 	}
-	key_bits = RANK_BITS + bits_for(hi - lo);
+	key_bits = RANK_BITS + fs_bit_width(hi - lo);
 	if (key_bits + pos_bits > 64)
 		return NULL;
 	passes = (key_bits + RADIX_BITS - 1) / RADIX_BITS;
@@ -145,7 +141,7 @@ static uint64_t *sort_words(const struct candidate *c, size_t n, uint64_t *work,
 /*
  * The order of the candidates by address, then rank, then position (the
  * symbol table index, as collected): order[i] is the position of the i-th.
- * A stable LSD radix sort of positions, never of the 32-byte candidates
+ * A stable LSD radix sort of positions, never of the candidates
  * themselves: moving and gathering those was most of the sort's time, and
  * on a large table fresh memory costs a page fault per 4 KiB.  @work: room
  * for 2 * @n words; the order takes its first 4 * @n bytes, and the second
@@ -154,7 +150,7 @@ static uint64_t *sort_words(const struct candidate *c, size_t n, uint64_t *work,
 static uint32_t *sort_candidates(const struct candidate *c, size_t n, uint64_t *work)
 {
 	uint32_t *order = (uint32_t *)work, *src, *dst, *swap;
-	unsigned int pos_bits = bits_for(n ? n - 1 : 0);
+	unsigned int pos_bits = fs_bit_width(n ? n - 1 : 0);
 	size_t count[9][256] = {{0}};
 	uint64_t mask = (UINT64_C(1) << pos_bits) - 1, *words;
 	size_t i, pass;

@@ -520,22 +520,22 @@ static int run_program(struct reader *r, const struct header *h, unsigned int ad
 void line_scratch__release(struct line_scratch *scratch)
 {
 	free(scratch->rows);
-	scratch->rows = NULL;
-	scratch->cap = 0;
+	*scratch = (struct line_scratch){NULL, 0};
 }
 
-/* The decoding rows of @rows go back to @scratch, or are freed. */
+/*
+ * The rows decoding used (@scratch's, perhaps grown and moved since) go
+ * back to @scratch, or are freed.
+ */
 static void give_back_rows(struct row_vec *rows, struct line_scratch *scratch)
 {
 	if (scratch && rows->cap <= SCRATCH_KEEP_ROWS) {
-		scratch->rows = rows->v;
-		scratch->cap = rows->cap;
-	} else {
-		free(rows->v);
-		if (scratch)
-			*scratch = (struct line_scratch){NULL, 0};
+		*scratch = (struct line_scratch){rows->v, rows->cap};
+		return;
 	}
-	rows->v = NULL;
+	free(rows->v);
+	if (scratch)
+		*scratch = (struct line_scratch){NULL, 0};
 }
 
 /*
@@ -548,7 +548,9 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 			 struct line_table *out)
 {
 	struct reader r = {.big_endian = s->big_endian};
-	struct row_vec rows = {0};
+	/* every exit past the header tables gives the rows back (give_back_rows()) */
+	struct row_vec rows = {.v = scratch ? scratch->rows : NULL,
+			       .cap = scratch ? scratch->cap : 0};
 	struct sequence *seqs = NULL;
 	size_t nseqs = 0, i, n;
 	struct header h = {0};
@@ -614,11 +616,6 @@ int line_program__decode(const struct line_sections *s, uint64_t offset, const c
 		goto fail;
 	}
 	r.p = program;
-	if (scratch) {
-		rows.v = scratch->rows;
-		rows.cap = scratch->cap;
-		*scratch = (struct line_scratch){NULL, 0}; /* back at the end */
-	}
 	rows.compact = true;
 	err = run_program(&r, &h, addr_size, out->nfiles, &rows, &seqs, &nseqs);
 	if (err)
