@@ -69,6 +69,7 @@ static void configure(struct offcpu_trace *t)
 	const struct offcpu_options *o = &t->opts;
 	struct offcpu_bpf *s = t->skel;
 	bool copy = o->stack_mode == OFFCPU_STACKS_COPY;
+	uint32_t max_stacks = o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS;
 	size_t block = sizeof(struct offcpu_block) + (copy ? t->stack_copy + 4096 : 0);
 	uint32_t ring = o->ring_bytes ? (uint32_t)o->ring_bytes : DEFAULT_RING_BYTES;
 
@@ -90,13 +91,8 @@ static void configure(struct offcpu_trace *t)
 	bpf_map__set_value_size(s->maps.zero_block, (uint32_t)block);
 	bpf_map__set_max_entries(s->maps.events, copy ? ring : 4096);
 	/* the stack map keeps fp mode's user stacks, and kernel stacks under raw_tp */
-	bpf_map__set_max_entries(s->maps.stacks,
-				 !copy || !t->kstack_at_switch_in
-					 ? (o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS)
-					 : 1);
-	bpf_map__set_max_entries(
-		s->maps.kstacks,
-		t->kstack_at_switch_in ? (o->max_stacks ? o->max_stacks : DEFAULT_MAX_STACKS) : 1);
+	bpf_map__set_max_entries(s->maps.stacks, !copy || !t->kstack_at_switch_in ? max_stacks : 1);
+	bpf_map__set_max_entries(s->maps.kstacks, t->kstack_at_switch_in ? max_stacks : 1);
 	bpf_map__set_max_entries(s->maps.totals, copy	       ? 1
 						 : o->max_keys ? o->max_keys
 							       : DEFAULT_MAX_KEYS);
@@ -421,9 +417,9 @@ static void kernel_stacks_of_blocked(struct offcpu_trace *t)
 	link = bpf_program__attach_iter(t->skel->progs.kstacks_of_blocked, NULL);
 	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
 	if (fd < 0) {
-		fs_debug("offcpu: cannot iterate over tasks: %s: threads still blocked at the end "
-			 "have no kernel stack",
-			 strerror(errno));
+		fs_warn("cannot iterate over tasks (%s): threads still blocked at the end "
+			"have no kernel stack",
+			strerror(errno));
 	} else {
 		ssize_t r;
 
