@@ -37,6 +37,7 @@
 #include "common/xalloc.h"
 #include "flamesamp/plugin.h"
 #include "render/folded.h"
+#include "store/profile_store.h"
 
 #ifndef FLAMESAMP_PLUGIN_DIR
 #define FLAMESAMP_PLUGIN_DIR "/usr/local/lib/flamesamp/plugins"
@@ -309,23 +310,13 @@ static struct host_ctx *ctx_of(const struct flamesamp_host *h)
 	return (struct host_ctx *)(uintptr_t)h;
 }
 
-/* ';' separates frames and '\n' ends a line: neither may appear in a name. */
+/*
+ * ';' separates frames and '\n' ends a line: neither may appear in a name
+ * (the profile store's rule: ';' -> ':', control characters -> '?').
+ */
 static void add_frame_name(struct strbuf *sb, const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
-
-	if (!p || !*p) {
-		strbuf_addstr(sb, "[unknown]");
-		return;
-	}
-	for (; *p; p++) {
-		if (*p == ';')
-			strbuf_addch(sb, ':');
-		else if (*p < 0x20 || *p == 0x7f)
-			strbuf_addch(sb, '?');
-		else
-			strbuf_addch(sb, (char)*p);
-	}
+	profile_frame__append_name(sb, name && *name ? name : "[unknown]", NULL);
 }
 
 static void host_emit_stack(const struct flamesamp_host *h, const char *const *frames,
