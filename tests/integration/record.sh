@@ -360,8 +360,12 @@ test_kernel() {
 
 # Processes that live a few milliseconds under -a, and a program that execs another, are
 # symbolized: their mappings come from FORK, COMM (exec) and MMAP2 records, in time order.
+# A 20 ms cpu_split spends a millisecond or two in execve and ld.so, more on a loaded
+# machine: those samples are named too, but are not in main.  A missed mapping shows as
+# [unknown] or a file-only [cpu_split] frame; [unknown] is right inside execve only, where
+# the user registers still point into the old image.
 test_short_lived() {
-	local n_short="record -a: short-lived processes are symbolized (>= 90% of their samples in leaf_a/b/c)"
+	local n_short="record -a: short-lived processes are symbolized (<= 2% of their samples unnamed, >= 90% of main's in leaf_a/b/c)"
 	local n_exec="record -- sh -c 'exec ...': samples after the exec are named and resolved"
 	local loop leaves all
 	skip_all "${SKIP_REASON:-$SYSTEM_REASON}" "$n_short" "$n_exec" && return
@@ -369,13 +373,16 @@ test_short_lived() {
 	spawn loop sh -c 'i=0; while [ $i -lt 200 ]; do "$0" 20; i=$((i + 1)); done' "$T/cpu_split"
 	run short record -a -d 2 -o "$T/short.folded"
 	stop "$loop"
-	leaves=$(($(weight "$T/short.folded" leaf_a) + $(weight "$T/short.folded" leaf_b) +
-		$(weight "$T/short.folded" leaf_c)))
-	all=$(awk '/^cpu_split;/ { w += $NF } END { print w + 0 }' "$T/short.folded")
-	if [ "$rc" -eq 0 ] && [ "$all" -ge 200 ] && [ $((100 * leaves)) -ge $((90 * all)) ]; then
+	read -r all unnamed in_main leaves < <(awk '/^cpu_split;/ {
+		all += $NF
+		if (/(^|;)\[cpu_split\]/ || (/(^|;)\[unknown\]/ && !/execve/)) unnamed += $NF
+		if (/;main;/) { in_main += $NF; if (/;leaf_[abc][; ]/) leaves += $NF }
+	} END { print all + 0, unnamed + 0, in_main + 0, leaves + 0 }' "$T/short.folded")
+	if [ "$rc" -eq 0 ] && [ "$in_main" -ge 200 ] && [ $((100 * unnamed)) -le $((2 * all)) ] &&
+		[ $((100 * leaves)) -ge $((90 * in_main)) ]; then
 		pass "$n_short"
 	else
-		fail "$n_short" "$leaves of $all cpu_split samples in the leaves; $(outcome short)"
+		fail "$n_short" "of $all cpu_split samples: $unnamed unnamed, $in_main in main, $leaves of them in the leaves; $(outcome short)"
 	fi
 
 	# shellcheck disable=SC2016 # $0 belongs to the inner shell
