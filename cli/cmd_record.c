@@ -516,6 +516,7 @@ static int handle_option(struct record_args *a, int c, const char *arg)
 		if (cli_parse_int("--max-stack", arg, 1, 65535, &v))
 			return -1;
 		a->sampler.max_stack = (unsigned)v;
+		a->out.max_frames = (size_t)v;
 		return 0;
 	case 'o':
 		if (a->nr_outputs == 2) {

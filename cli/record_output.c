@@ -36,12 +36,30 @@ static void add_frame(struct strbuf *sb, struct record_frames *rf, pid_t pid,
 	}
 }
 
+/*
+ * Keep the @max innermost frames of the folded line in @sb, whose frames
+ * begin at @from (each after a ';': names hold none).
+ */
+static void keep_innermost(struct strbuf *sb, size_t from, size_t max)
+{
+	size_t end = sb->len, kept = 0;
+
+	while (end > from) {
+		if (sb->buf[--end] == ';' && ++kept == max)
+			break;
+	}
+	if (end > from) {
+		memmove(sb->buf + from, sb->buf + end, sb->len - end);
+		strbuf_setlen(sb, from + sb->len - end);
+	}
+}
+
 /* "comm[-pid[/tid]];outermost;...;leaf" */
 static void folded_stack(struct strbuf *sb, const struct record_output_options *o,
 			 struct record_frames *rf, const struct stack_entry *e,
 			 const char *annotation)
 {
-	size_t i;
+	size_t i, frames_from;
 
 	strbuf_reset(sb);
 	profile_frame__append_name(sb, e->comm, NULL);
@@ -49,8 +67,12 @@ static void folded_stack(struct strbuf *sb, const struct record_output_options *
 		strbuf_addf(sb, "-%d/%d", e->pid, e->tid);
 	else if (o->with_pid)
 		strbuf_addf(sb, "-%d", e->pid);
+	frames_from = sb->len;
 	for (i = e->nr_frames; i > 0; i--)
 		add_frame(sb, rf, e->pid, &e->frames[i - 1], annotation);
+	/* the sampler kept max_frames addresses: their inline chains may add frames */
+	if (o->max_frames)
+		keep_innermost(sb, frames_from, o->max_frames);
 }
 
 /* Fold every stack of @stacks into @counts. */

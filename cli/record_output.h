@@ -27,8 +27,13 @@ struct record_output_options {
 	bool no_demangle;	 /* keep C++ and Rust names as the binary spells them */
 	bool no_inline;		 /* no DWARF inline frames */
 	bool lines;		 /* "name file.c:LINE" frames */
-	size_t symbol_memory;	 /* bound on DWARF indexes, bytes; 0: the default */
-	const char *output;	 /* path, or "-" */
+	/*
+	 * --max-stack: the innermost frames kept, as shown (an address can
+	 * stand for a chain of inlined calls); 0: all
+	 */
+	size_t max_frames;
+	size_t symbol_memory; /* bound on DWARF indexes, bytes; 0: the default */
+	const char *output;   /* path, or "-" */
 	/* 0 or 1: counts as added; else multiplied by it and rounded (ns -> us: 1e-3) */
 	double count_scale;
 	struct render_args *render;

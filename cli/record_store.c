@@ -34,6 +34,7 @@ struct record_store {
 	size_t nr_pending, cap_pending;
 	int64_t *frame_ids;
 	size_t cap_frame_ids;
+	size_t max_frames; /* --max-stack, as shown: 0, all */
 };
 
 struct record_store *record_store__open(const char *path, const struct store_meta *meta,
@@ -50,6 +51,7 @@ struct record_store *record_store__open(const char *path, const struct store_met
 	rs = xcalloc(1, sizeof(*rs));
 	rs->store = store;
 	rs->path = xstrdup(path);
+	rs->max_frames = o->max_frames;
 	symbolizer_options__init(&so);
 	so.demangle = !o->no_demangle;
 	so.inline_frames = !o->no_inline;
@@ -138,7 +140,12 @@ static int insert_stack(struct record_store *rs, unsigned table, struct stack_ta
 			rs->frame_ids[n++] = id;
 		}
 	}
-	id = profile_store__stack(rs->store, e.pid, e.tid, e.comm, rs->frame_ids, n);
+	/* outermost first: the innermost max_frames are the last ones */
+	if (rs->max_frames && n > rs->max_frames)
+		id = profile_store__stack(rs->store, e.pid, e.tid, e.comm,
+					  rs->frame_ids + (n - rs->max_frames), rs->max_frames);
+	else
+		id = profile_store__stack(rs->store, e.pid, e.tid, e.comm, rs->frame_ids, n);
 	if (id < 0)
 		return (int)id;
 	rs->stack_ids[table][i] = id;

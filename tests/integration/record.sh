@@ -582,8 +582,9 @@ test_inline() {
 	local n_split="record: work_a:work_b = 75:25 within 3 points, by their inlined frames"
 	local n_lines="record --lines: frames \"func inline_split.c:LINE\" with the call lines of the source"
 	local n_noinl="record --no-inline: no _[i] frame, main;work_a;outer_a gone"
+	local n_max="record --max-stack 2: frames as shown, inlined ones too: outer_a_[i];mix_[i] without main;work_a"
 	local src=$PROGRAMS/inline_split.c share report l_mix l_outer l_work
-	skip_all "$SKIP_REASON" "$n_path" "$n_split" "$n_lines" "$n_noinl" && return
+	skip_all "$SKIP_REASON" "$n_path" "$n_split" "$n_lines" "$n_noinl" "$n_max" && return
 	if ! "${CC:-cc}" -O2 -g -o "$T/inline_split" "$src" 2>>"$T/cc.err"; then
 		fail "$n_path" "cannot build inline_split: $(head -c 300 "$T/cc.err")"
 		return
@@ -633,6 +634,17 @@ test_inline() {
 		pass "$n_noinl"
 	else
 		fail "$n_noinl" "$(outcome inl_no); $(sort -k2 -nr "$T/inl_no.folded" | head -2 | cut -c1-200)"
+	fi
+	# two addresses, work_a's pc and main's return address, are four frames with the
+	# inlined ones: the two innermost stay
+	run inl_max --max-stack 2 -o "$T/inl_max.folded" -- "$T/inline_split" 1000
+	if [ "$rc" -eq 0 ] && folded_ok "$T/inl_max.folded" &&
+		[ "$(max_frames "$T/inl_max.folded")" -le 2 ] &&
+		[ "$(awk '$1 == "inline_split;outer_a_[i];mix_[i]" { w += $2 } END { print w + 0 }' \
+			"$T/inl_max.folded")" -ge 300 ]; then
+		pass "$n_max"
+	else
+		fail "$n_max" "up to $(max_frames "$T/inl_max.folded") frames; $(outcome inl_max); $(sort -k2 -nr "$T/inl_max.folded" | head -2 | cut -c1-200)"
 	fi
 }
 
