@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/big_buffer.h"
 #include "common/log.h"
 #include "common/search.h"
 #include "common/strtab.h"
@@ -65,6 +66,8 @@ struct dwarf_info {
 	Dwarf *dw;
 	bool dw_tried;
 	struct dwarf_sections raw; /* dwarf_reader's */
+	void *arena;		   /* raw's uncompressed sections, read at open */
+	size_t arena_size;
 	struct dwarf_unit_header *headers;
 	size_t nheaders;
 	struct dwarf_reader *reader;	  /* the calling thread's */
@@ -283,20 +286,68 @@ static const struct {
 
 #define NKNOWN (sizeof(known_sections) / sizeof(*known_sections))
 
+/* Where load_sections() reads an uncompressed section from, and into. */
+struct section_read {
+	struct dwarf_section *sec;
+	uint64_t offset, size;
+};
+
+/* Read @n sections of @fd into one arena (*@arena, *@arena_size); 0 or -errno. */
+static int read_sections(int fd, struct section_read *reads, size_t n, void **arena,
+			 size_t *arena_size)
+{
+	size_t total = 0, i, at = 0;
+	char *buf;
+
+	for (i = 0; i < n; i++)
+		total += (reads[i].size + 15) & ~(size_t)15;
+	if (!total)
+		return 0;
+	/* not elf_getdata()'s malloc memory: see big_buffer.h */
+	buf = big_buffer__new(total, true);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		uint64_t done = 0;
+
+		while (done < reads[i].size) {
+			ssize_t r = pread(fd, buf + at + done, reads[i].size - done,
+					  (off_t)(reads[i].offset + done));
+
+			if (r <= 0) {
+				if (r < 0 && errno == EINTR)
+					continue;
+				big_buffer__free(buf, total);
+				return r < 0 ? -errno : -EIO; /* truncated meanwhile */
+			}
+			done += (uint64_t)r;
+		}
+		reads[i].sec->data = (const uint8_t *)buf + at;
+		reads[i].sec->size = reads[i].size;
+		at += (reads[i].size + 15) & ~(size_t)15;
+	}
+	*arena = buf;
+	*arena_size = total;
+	return 0;
+}
+
 /*
- * dwarf_reader's sections of @elf (@size bytes), read as libdw would read
- * them: the same section for each name, decompressed the same way.  Only
+ * dwarf_reader's sections of @elf (@size bytes, open as @fd), read as libdw
+ * would read them: the same section for each name, decompressed the same
+ * way (uncompressed ones into one arena, *@arena of *@arena_size).  Only
  * in the layout every linker makes: each DWARF section once, none in a
  * section group, none .zdebug_ (GNU compression) or .dwo, no dwz
  * supplementary file.  -ENOTSUP for any other: libdw reads that file, as
  * it would (and with it the line decoder's own choice of sections,
  * line_sections()).  Big-endian files are left to libdw too.
  */
-static int load_sections(Elf *elf, uint64_t size, struct dwarf_sections *out)
+static int load_sections(Elf *elf, int fd, uint64_t size, struct dwarf_sections *out, void **arena,
+			 size_t *arena_size)
 {
 	bool seen[NKNOWN] = {false};
+	struct section_read reads[NKNOWN];
+	size_t shstrndx, k, nreads = 0;
 	Elf_Scn *scn = NULL;
-	size_t shstrndx, k;
 	GElf_Ehdr eh;
 
 	memset(out, 0, sizeof(*out));
@@ -338,18 +389,32 @@ static int load_sections(Elf *elf, uint64_t size, struct dwarf_sections *out)
 				return -ENOTSUP; /* dwz: its forms name another file */
 			continue;
 		}
-		if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		sec = (struct dwarf_section *)((char *)out + known_sections[k].field);
+		if (!(sh.sh_flags & SHF_COMPRESSED)) {
+			/* the file's bytes, as elf_getdata() would give them */
+			if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
+				return -ENOTSUP;
+			if (sh.sh_size)
+				reads[nreads++] =
+					(struct section_read){sec, sh.sh_offset, sh.sh_size};
+			continue;
+		}
+		if (elf_compress(scn, 0, 0) < 0)
 			continue; /* libdw goes on without it too */
 		data = elf_getdata(scn, NULL);
 		if (!data)
 			return -ENOTSUP;
 		if (!data->d_buf || !data->d_size)
 			continue;
-		sec = (struct dwarf_section *)((char *)out + known_sections[k].field);
 		sec->data = data->d_buf;
 		sec->size = data->d_size;
 	}
-	return out->info.size ? 0 : -ENOTSUP;
+	for (k = 0; k < nreads && reads[k].sec != &out->info; k++)
+		;
+	if ((k == nreads && !out->info.size) ||
+	    read_sections(fd, reads, nreads, arena, arena_size) < 0)
+		return -ENOTSUP;
+	return 0;
 }
 
 /* ---- indexes ---- */
@@ -595,7 +660,8 @@ struct dwarf_info *dwarf_info__open(int fd)
 	di->elf = elf;
 	di->strings = strtab__new();
 	di->whole_libdw = !!getenv("FLAMESAMP_DWARF_LIBDW") ||
-			  load_sections(elf, (uint64_t)st.st_size, &di->raw) < 0;
+			  load_sections(elf, fd, (uint64_t)st.st_size, &di->raw, &di->arena,
+					&di->arena_size) < 0;
 	if (di->whole_libdw) {
 		if (!libdw_of(di)) {
 			dwarf_info__free(di);
@@ -668,6 +734,7 @@ void dwarf_info__free(struct dwarf_info *di)
 	free(di->headers);
 	dwarf_end(di->dw);
 	elf_end(di->elf);
+	big_buffer__free(di->arena, di->arena_size);
 	close(di->fd);
 	free(di);
 }
