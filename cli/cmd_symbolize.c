@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/big_buffer.h"
 #include "common/line_reader.h"
 #include "common/log.h"
 #include "common/number.h"
@@ -41,6 +42,8 @@
 /* Standard input is read this much at a time: pages of the buffer past it are never touched. */
 #define READ_SIZE  (64u << 10)
 #define MAX_FRAMES 64
+/* a batch's frames: MAX_FRAMES for each of its addresses */
+#define POOL_BYTES ((size_t)BATCH_MAX * MAX_FRAMES * sizeof(struct sym_frame))
 /* x86-64 kernel addresses: the upper half of the canonical address space */
 #define KERNEL_START 0xffff800000000000ULL
 
@@ -94,8 +97,7 @@ struct batch {
 	size_t nsorted;
 	uint32_t first[BATCH_MAX];
 	uint8_t count[BATCH_MAX];
-	struct sym_frame *pool;
-	size_t pool_cap;
+	struct sym_frame *pool; /* POOL_BYTES: a big_buffer */
 };
 
 /* What sort_by_address() works in: one per sorting thread, not per batch. */
@@ -710,10 +712,6 @@ static void lookup_batch(struct target *t, struct batch *b)
 		uint64_t addr = b->sorted[i];
 		size_t k = b->pos[i];
 
-		if (b->pool_cap - used < MAX_FRAMES) {
-			b->pool_cap = b->pool_cap ? 2 * b->pool_cap : 16 * MAX_FRAMES;
-			b->pool = xreallocarray(b->pool, b->pool_cap, sizeof(*b->pool));
-		}
 		if (t->pid)
 			n = process_frames(t, addr, b->pool + used);
 		else
@@ -732,15 +730,19 @@ static struct batch *batch__new(void)
 	struct batch *b = xmalloc(sizeof(*b));
 
 	b->n = 0;
-	b->pool = NULL;
-	b->pool_cap = 0;
+	/* room for every address's most frames: only the pages written are backed */
+	b->pool = big_buffer__new(POOL_BYTES, false);
+	if (!b->pool) {
+		cli_error("cannot map %zu bytes: %s", POOL_BYTES, strerror(errno));
+		exit(EXIT_FAILURE_RUNTIME);
+	}
 	return b;
 }
 
 static void batch__free(struct batch *b)
 {
 	if (b)
-		free(b->pool);
+		big_buffer__free(b->pool, POOL_BYTES);
 	free(b);
 }
 
