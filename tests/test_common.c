@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "common/big_buffer.h"
 #include "common/line_reader.h"
 #include "common/number.h"
 #include "common/output_file.h"
@@ -302,6 +303,43 @@ static void test_format_count(void **state)
 	assert_string_equal(buf, "1,000");
 }
 
+/* Zeroed, page-aligned, writable, whether populated now or as written; failures say why. */
+static void test_big_buffer(void **state)
+{
+	size_t reserve = (size_t)64 << 20, whole = ((size_t)3 << 20) + 123, i;
+	unsigned char *p = big_buffer__new(reserve, false), *q;
+
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 4096, 0);
+	/* a reservation: a few pages written here and there */
+	assert_int_equal(p[0], 0);
+	assert_int_equal(p[reserve - 1], 0);
+	p[0] = 1;
+	p[reserve / 2] = 2;
+	p[reserve - 1] = 3;
+	assert_int_equal(p[0] + p[reserve / 2] + p[reserve - 1], 6);
+	big_buffer__free(p, reserve);
+
+	q = big_buffer__new(whole, true);
+	assert_non_null(q);
+	for (i = 0; i < whole; i += 4096)
+		assert_int_equal(q[i], 0);
+	assert_int_equal(q[whole - 1], 0);
+	memset(q, 0xab, whole);
+	assert_int_equal(q[whole - 1], 0xab);
+	big_buffer__free(q, whole);
+
+	p = big_buffer__new(0, false);
+	assert_non_null(p);
+	big_buffer__free(p, 0);
+	big_buffer__free(NULL, 123);
+
+	/* more than any address space */
+	errno = 0;
+	assert_null(big_buffer__new(SIZE_MAX / 2, false));
+	assert_int_equal(errno, ENOMEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_output_file_special),
 		cmocka_unit_test(test_output_file_full_disk),
 		cmocka_unit_test(test_format_count),
+		cmocka_unit_test(test_big_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
