@@ -121,7 +121,7 @@ static int insert_stack(struct record_store *rs, unsigned table, struct stack_ta
 {
 	struct profile_frame frames[RECORD_FRAMES_MAX_PER_ADDR];
 	struct stack_entry e;
-	size_t n = 0, j, k, got;
+	size_t n = 0, j, k, got, skip;
 	int64_t id;
 
 	stack_table__get(t, i, &e);
@@ -141,11 +141,8 @@ static int insert_stack(struct record_store *rs, unsigned table, struct stack_ta
 		}
 	}
 	/* outermost first: the innermost max_frames are the last ones */
-	if (rs->max_frames && n > rs->max_frames)
-		id = profile_store__stack(rs->store, e.pid, e.tid, e.comm,
-					  rs->frame_ids + (n - rs->max_frames), rs->max_frames);
-	else
-		id = profile_store__stack(rs->store, e.pid, e.tid, e.comm, rs->frame_ids, n);
+	skip = rs->max_frames && n > rs->max_frames ? n - rs->max_frames : 0;
+	id = profile_store__stack(rs->store, e.pid, e.tid, e.comm, rs->frame_ids + skip, n - skip);
 	if (id < 0)
 		return (int)id;
 	rs->stack_ids[table][i] = id;

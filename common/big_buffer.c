@@ -10,8 +10,8 @@ void *big_buffer__new(size_t size, bool populate)
 
 	if (p == MAP_FAILED)
 		return NULL;
-		/* advice only: a kernel without THP, or with it off, gives small pages */
 #ifdef MADV_HUGEPAGE
+	/* advice only: a kernel without THP, or with it off, gives small pages */
 	(void)madvise(p, size, MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE

@@ -292,6 +292,12 @@ struct section_read {
 	uint64_t offset, size;
 };
 
+/* A section's room in the arena: 16-byte aligned starts. */
+static size_t arena_room(uint64_t size)
+{
+	return ((size_t)size + 15) & ~(size_t)15;
+}
+
 /* Read @n sections of @fd into one arena (*@arena, *@arena_size); 0 or -errno. */
 static int read_sections(int fd, struct section_read *reads, size_t n, void **arena,
 			 size_t *arena_size)
@@ -300,7 +306,7 @@ static int read_sections(int fd, struct section_read *reads, size_t n, void **ar
 	char *buf;
 
 	for (i = 0; i < n; i++)
-		total += (reads[i].size + 15) & ~(size_t)15;
+		total += arena_room(reads[i].size);
 	if (!total)
 		return 0;
 	/* not elf_getdata()'s malloc memory: see big_buffer.h */
@@ -324,7 +330,7 @@ static int read_sections(int fd, struct section_read *reads, size_t n, void **ar
 		}
 		reads[i].sec->data = (const uint8_t *)buf + at;
 		reads[i].sec->size = reads[i].size;
-		at += (reads[i].size + 15) & ~(size_t)15;
+		at += arena_room(reads[i].size);
 	}
 	*arena = buf;
 	*arena_size = total;
@@ -380,11 +386,11 @@ static int load_sections(Elf *elf, int fd, uint64_t size, struct dwarf_sections 
 		seen[k] = true;
 		if (sh.sh_type == SHT_NOBITS)
 			continue;
+		/* even a section not read: libdw fails on a file where it could not be */
+		if (!(sh.sh_flags & SHF_COMPRESSED) &&
+		    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
+			return -ENOTSUP;
 		if (known_sections[k].field == SIZE_MAX) {
-			/* not read: but libdw fails on a file where it could not be */
-			if (!(sh.sh_flags & SHF_COMPRESSED) &&
-			    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
-				return -ENOTSUP;
 			if (k == NKNOWN - 1)
 				return -ENOTSUP; /* dwz: its forms name another file */
 			continue;
@@ -392,8 +398,6 @@ static int load_sections(Elf *elf, int fd, uint64_t size, struct dwarf_sections 
 		sec = (struct dwarf_section *)((char *)out + known_sections[k].field);
 		if (!(sh.sh_flags & SHF_COMPRESSED)) {
 			/* the file's bytes, as elf_getdata() would give them */
-			if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
-				return -ENOTSUP;
 			if (sh.sh_size)
 				reads[nreads++] =
 					(struct section_read){sec, sh.sh_offset, sh.sh_size};
@@ -409,12 +413,9 @@ static int load_sections(Elf *elf, int fd, uint64_t size, struct dwarf_sections 
 		sec->data = data->d_buf;
 		sec->size = data->d_size;
 	}
-	for (k = 0; k < nreads && reads[k].sec != &out->info; k++)
-		;
-	if ((k == nreads && !out->info.size) ||
-	    read_sections(fd, reads, nreads, arena, arena_size) < 0)
+	if (read_sections(fd, reads, nreads, arena, arena_size) < 0)
 		return -ENOTSUP;
-	return 0;
+	return out->info.size ? 0 : -ENOTSUP;
 }
 
 /* ---- indexes ---- */
